@@ -1,0 +1,43 @@
+"""Shared test setup: every test gets its own tutor home and dataset root, and no colour quirks."""
+
+from __future__ import annotations
+
+import multiprocessing.resource_tracker
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+# Textual swaps sys.stdout/stderr for objects without a real fileno; start the tracker first.
+multiprocessing.resource_tracker.ensure_running()
+
+
+@pytest.fixture(autouse=True)
+def tutor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point PYTORCH_TUTOR_HOME and PYTORCH_TUTOR_DATA at temp dirs; return the home."""
+    home = tmp_path / "home"
+    data = tmp_path / "data"
+    home.mkdir()
+    data.mkdir()
+    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(home))
+    monkeypatch.setenv("PYTORCH_TUTOR_DATA", str(data))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    for name in ("NO_COLOR", "TEXTUAL_DEBUG", "TEXTUAL_DEVTOOLS_PORT", "TEXTUAL_ANIMATIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """``../shared/data``; the test is skipped where it is absent (a learner's clone)."""
+    path = SHARED / "data"
+    if not path.is_dir():
+        pytest.skip("../shared/data is not beside this checkout")
+    return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")

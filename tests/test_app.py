@@ -1,0 +1,186 @@
+"""Pilot tests of the app shell at 80x24: browse, read, resume after restart, glossary, help, guards."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textual.widgets import OptionList
+
+from tutor.lessons import load_catalog
+from tutor.ui.app import TutorApp
+from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
+from tutor.ui.dialogs.jump import JumpDialog
+from tutor.ui.dialogs.term import TermDialog, TermPicker
+from tutor.ui.screens.browser import BrowserScreen
+from tutor.ui.screens.help import HelpScreen
+from tutor.ui.screens.reader import ReaderScreen
+from tutor.ui.screens.too_small import TooSmallScreen
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SIZE = (80, 24)
+_imported_before = set(sys.modules)
+
+
+def make_app() -> TutorApp:
+    return TutorApp(catalog=load_catalog([FIXTURES / "lessons"]))
+
+
+async def test_open_step_quit_and_resume() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, BrowserScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReaderScreen)
+        assert app.screen.step.full_id == "basics.intro"
+        await pilot.press("n")
+        await pilot.press("n")
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen.step.full_id == "basics.more"
+        assert "step 2/3" in app.screen.sub_title
+        await pilot.press("q")
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(again.screen, ReaderScreen)
+        assert again.screen.step.full_id == "basics.more"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(again.screen, BrowserScreen)
+        lessons = again.screen.query_one("#lessons", OptionList)
+        first = str(lessons.get_option_at_index(0).prompt)
+        assert "3/3" in first  # all three concept pages were seen
+
+
+async def test_glossary_term_opens_in_place() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, TermPicker)
+        assert app.screen.names == ["Tensor"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TermDialog)
+        assert app.screen.term.definition == "An n-dimensional array of numbers."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReaderScreen)
+
+
+async def test_markdown_links_open_terms_and_steps() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        reader = app.screen
+        assert isinstance(reader, ReaderScreen)
+        from textual.widgets import Markdown
+
+        markdown = reader.query_one(Markdown)
+        markdown.post_message(Markdown.LinkClicked(markdown, "step:basics.more"))
+        await pilot.pause()
+        assert isinstance(app.screen, ReaderScreen) and app.screen.step.id == "more"
+        markdown = app.screen.query_one(Markdown)
+        markdown.post_message(Markdown.LinkClicked(markdown, "term:neural-network"))
+        await pilot.pause()
+        assert isinstance(app.screen, TermDialog)
+
+
+async def test_jump_to_any_step() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("j")
+        await pilot.pause()
+        assert isinstance(app.screen, JumpDialog)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReaderScreen)
+        assert app.screen.step.id == "last"
+
+
+async def test_help_opens_with_f1_and_question_mark() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_opens_a_step() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"second only")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReaderScreen)
+        assert app.screen.step.full_id == "second.only"
+
+
+async def test_too_small_terminal_says_so() -> None:
+    app = make_app()
+    async with app.run_test(size=(50, 15)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        text = str(app.screen.query_one("#too-small-text").render())
+        assert "needs at least" in text
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not isinstance(app.screen, TooSmallScreen)
+
+
+async def test_broken_lesson_is_listed_with_reason(tmp_path: Path) -> None:
+    (tmp_path / "01-good.toml").write_text(
+        'id = "good"\ntitle = "Good"\n[[steps]]\nid = "a"\nkind = "concept"\ntitle = "A"\ntext = "x"\n'
+    )
+    (tmp_path / "02-bad.toml").write_text("id = [\n")
+    app = TutorApp(catalog=load_catalog([tmp_path]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        lessons = app.screen.query_one("#lessons", OptionList)
+        assert lessons.option_count == 2
+        bad = lessons.get_option_at_index(1)
+        assert bad.disabled and "broken" in str(bad.prompt) and "invalid TOML" in str(bad.prompt)
+
+
+async def test_damaged_database_is_moved_aside_only_when_asked(tutor_env: Path) -> None:
+    db_path = tutor_env / "progress.sqlite3"
+    db_path.write_bytes(b"this is not a database" * 100)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, DamagedDatabaseDialog)
+        await pilot.click("#quit")
+        await pilot.pause()
+    assert db_path.read_bytes().startswith(b"this is not")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click("#move")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowserScreen)
+        assert app.progress is not None
+    kept = [p for p in tutor_env.iterdir() if ".damaged-" in p.name]
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not")
+
+
+async def test_ui_process_never_imports_torch() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "n", "j", "escape", "f1", "escape")
+        await pilot.pause()
+    assert "torch" not in sys.modules or "torch" in _imported_before

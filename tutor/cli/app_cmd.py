@@ -1,0 +1,16 @@
+"""Start the Textual app (the default when ``pytorch-tutor`` is given no command)."""
+
+from __future__ import annotations
+
+import multiprocessing.resource_tracker
+
+
+def run_app(start: str | None = None) -> int:
+    """Run the app; ``start`` may name a first screen ("quiz", "runs", "devices")."""
+    # Textual swaps sys.stdout/stderr for objects without a real fileno, which breaks
+    # multiprocessing's helpers once the app runs: start the tracker first.
+    multiprocessing.resource_tracker.ensure_running()
+    from tutor.ui.app import TutorApp
+
+    TutorApp(start=start).run()
+    return 0

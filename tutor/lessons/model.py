@@ -1,0 +1,161 @@
+"""Typed objects for lessons, steps and the glossary, as the loader builds them from TOML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a lesson file, printed as ``file:line: message``."""
+
+    path: Path
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A declarative check of an exercise: its kind, its parameters and an optional own message."""
+
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A known wrong answer and the text its failure message must contain (proved by ``lint``)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StepBase:
+    """Fields every step has. ``id`` is the short id; ``full_id`` is ``lesson.step``."""
+
+    id: str
+    lesson_id: str
+    title: str
+    line: int | None
+
+    @property
+    def full_id(self) -> str:
+        return f"{self.lesson_id}.{self.id}"
+
+
+@dataclass(frozen=True)
+class ConceptStep(StepBase):
+    """A short concept page in Markdown, with ``[[term]]`` glossary links."""
+
+    text: str = ""
+    kind: Literal["concept"] = "concept"
+
+
+@dataclass(frozen=True)
+class ExerciseStep(StepBase):
+    """A REPL-style task: setup runs first, the learner's code next, then the checks."""
+
+    prompt: str = ""
+    setup: str = ""
+    starter: str = ""
+    solution: str = ""
+    hints: tuple[str, ...] = ()
+    given: tuple[str, ...] = ()
+    defines: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
+    wrong_answers: tuple[WrongAnswer, ...] = ()
+    timeout: float = 5.0
+    terms: tuple[str, ...] = ()
+    kind: Literal["exercise"] = "exercise"
+
+
+@dataclass(frozen=True)
+class TrainingStep(StepBase):
+    """A step that trains a named lesson model with the trainer and shows the live chart."""
+
+    text: str = ""
+    model: str = ""
+    dataset: str = "fashion-mnist"
+    epochs: int = 1
+    batch_size: int = 64
+    lr: float = 0.003
+    optimizer: str = "adam"
+    target_train_loss: float | None = None
+    kind: Literal["training"] = "training"
+
+
+Step = ConceptStep | ExerciseStep | TrainingStep
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson file: ``lessons/NN-slug.toml``; the slug is the lesson id."""
+
+    id: str
+    number: int
+    title: str
+    summary: str
+    path: Path
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        """The step with this short id, or None."""
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def index_of(self, step_id: str) -> int:
+        """The position of a step, or 0 when the id is unknown."""
+        return next((i for i, s in enumerate(self.steps) if s.id == step_id), 0)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A glossary entry: a course term or an API entry."""
+
+    id: str
+    term: str
+    definition: str
+    kind: Literal["concept", "api"] = "concept"
+    aliases: tuple[str, ...] = ()
+    example: str = ""
+    related: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    line: int | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The term and its aliases: every spelling a link or a typed answer may use."""
+        return (self.term, *self.aliases)
+
+
+def term_id(name: str) -> str:
+    """The stable id of a term: lower case, runs of anything but letters and digits become ``-``.
+
+    ``Tensor.view`` becomes ``tensor-view``; ``step size (learning rate)`` becomes
+    ``step-size-learning-rate``. Quiz cards are keyed by it, so it must never depend on the clock.
+    """
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """All terms, with lookup by id, name or alias (case-insensitive)."""
+
+    terms: tuple[Term, ...] = ()
+    path: Path | None = None
+
+    def lookup(self, name: str) -> Term | None:
+        """The term named ``name`` (its term, an alias or its id), or None."""
+        key = term_id(name)
+        for term in self.terms:
+            if term.id == key or any(term_id(n) == key for n in term.names):
+                return term
+        return None

@@ -1,0 +1,165 @@
+"""The Textual app: owns the catalog and the database, routes between screens.
+
+Startup stays light: the lessons are parsed (TOML only, no code runs) and the database opened; torch
+is never imported in this process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.events import Resize
+
+from tutor import __version__
+from tutor.lessons import Catalog, load_catalog
+from tutor.store import CorruptDatabase, Database, move_aside, open_database
+from tutor.store.progress import Progress
+from tutor.ui.commands import LessonCommands
+from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
+from tutor.ui.screens.browser import BrowserScreen
+from tutor.ui.screens.help import HelpScreen
+from tutor.ui.screens.reader import ReaderScreen
+from tutor.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+# Area screens, imported when first opened: (module, class).
+AREA_SCREENS = {
+    "devices": ("tutor.ui.screens.devices", "DevicesScreen"),
+    "runs": ("tutor.ui.screens.runs", "RunsScreen"),
+    "quiz": ("tutor.ui.screens.quiz", "QuizScreen"),
+}
+
+
+class TutorApp(App[None]):
+    """pytorch-tutor's app. ``catalog`` and ``db`` may be injected (tests); else they are loaded."""
+
+    TITLE = "pytorch-tutor"
+    SUB_TITLE = f"v{__version__}"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    COMMANDS = App.COMMANDS | {LessonCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit", show=False),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("d", "area('devices')", "Devices"),
+        Binding("t", "area('runs')", "Runs"),
+        Binding("r", "area('quiz')", "Review"),
+    ]
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        db_path: Path | None = None,
+        start: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog if catalog is not None else load_catalog()
+        self._db_path = db_path
+        self._start = start
+        self.db: Database | None = None
+        self.progress: Progress | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(BrowserScreen())
+        try:
+            self._open_db()
+        except CorruptDatabase as exc:
+            self.push_screen(DamagedDatabaseDialog(str(exc)), self._damaged_answer)
+            return
+        self._first_screen()
+
+    def _open_db(self) -> None:
+        self.db = open_database(self._db_path)
+        self.progress = Progress(self.db)
+
+    def _damaged_answer(self, move: bool | None) -> None:
+        if not move:
+            self.exit(message="Progress database left as it was.")
+            return
+        from tutor.paths import database_path
+
+        path = self._db_path or database_path()
+        moved = move_aside(path)
+        self._open_db()
+        self.notify(f"The damaged database was kept as {moved.name}.", timeout=8)
+        if isinstance(self.screen, BrowserScreen):
+            self.screen.refresh_lessons()
+        self._first_screen()
+
+    def _first_screen(self) -> None:
+        """Resume the last lesson where it was left, or open the screen asked for."""
+        if self._start:
+            self.action_area(self._start)
+        elif self.progress and (last := self.progress.last_lesson()):
+            self.open_lesson(last)
+        self._check_size()
+
+    # Navigation -----------------------------------------------------------------------------
+
+    def open_lesson(self, lesson_id: str) -> None:
+        """Open a lesson at the step the learner was last on."""
+        lesson = self.catalog.lesson(lesson_id)
+        if lesson is None:
+            return
+        current = self.progress.current(lesson_id) if self.progress else None
+        self._show_reader(lesson.id, lesson.index_of(current) if current else 0)
+
+    def open_step(self, target: str) -> None:
+        """Open ``lesson`` (where it was left) or ``lesson.step``."""
+        lesson_id, _, step_id = target.partition(".")
+        lesson = self.catalog.lesson(lesson_id)
+        if lesson is None:
+            self.notify(f"No lesson {lesson_id!r}.", severity="warning")
+            return
+        if not step_id:
+            self.open_lesson(lesson_id)
+            return
+        self._show_reader(lesson_id, lesson.index_of(step_id))
+
+    def _show_reader(self, lesson_id: str, index: int) -> None:
+        lesson = self.catalog.lesson(lesson_id)
+        assert lesson is not None
+        # Keep the browser beneath: [default screen, browser, reader].
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.push_screen(ReaderScreen(lesson, index))
+
+    # Actions --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_area(self, name: str) -> None:
+        """Open an area screen (devices, runs, quiz)."""
+        module_name, class_name = AREA_SCREENS[name]
+        if type(self.screen).__name__ == class_name:
+            return
+        try:
+            screen_class = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            self.notify(f"The {name} screen is not available in this version.", severity="warning")
+            return
+        self.push_screen(screen_class())
+
+    # Size guard -----------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        # self.size is updated a moment after this event: trust the event's size.
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int | None = None, height: int | None = None) -> None:
+        if width is None or height is None:
+            width, height = self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen())
+        elif not small and showing:
+            self.pop_screen()
+
+    def on_unmount(self) -> None:
+        if self.db is not None:
+            self.db.close()

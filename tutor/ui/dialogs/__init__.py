@@ -1,0 +1,1 @@
+"""Modal dialogs: a glossary definition, the step picker, the damaged-database question."""

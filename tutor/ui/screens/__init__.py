@@ -1,0 +1,1 @@
+"""Full screens: lesson browser, reader, help, and the area screens (runs, devices, quiz)."""

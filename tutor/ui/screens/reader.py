@@ -1,0 +1,159 @@
+"""The lesson reader: one step at a time, with next, previous and jump, remembering where you are."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Markdown, TextArea
+
+from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson, Step, TrainingStep
+from tutor.ui.dialogs.jump import JumpDialog
+from tutor.ui.dialogs.term import TermDialog, TermPicker
+from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
+
+
+def step_texts(step: Step) -> list[str]:
+    """The Markdown texts of a step that may link glossary terms."""
+    if isinstance(step, ExerciseStep):
+        return [step.prompt, *step.hints]
+    if isinstance(step, ConceptStep | TrainingStep):
+        return [step.text]
+    return []
+
+
+def step_view(step: Step) -> Widget:
+    """The widget that shows a step: Markdown for concepts, the area panels for the others."""
+    if isinstance(step, ExerciseStep):
+        from tutor.ui.widgets.exercise import ExercisePanel
+
+        return ExercisePanel(step)
+    if isinstance(step, TrainingStep):
+        from tutor.ui.widgets.training_step import TrainingStepPanel
+
+        return TrainingStepPanel(step)
+    return VerticalScroll(
+        Markdown(to_markdown(step.text), open_links=False, classes="concept"),
+        classes="concept-scroll",
+    )
+
+
+class ReaderScreen(Screen[None]):
+    """Shows the steps of one lesson; every move is saved so a restart lands on the same step."""
+
+    BINDINGS = [
+        Binding("n", "next", "Next"),
+        Binding("p", "previous", "Prev"),
+        Binding("j", "jump", "Jump"),
+        Binding("g", "terms", "Terms"),
+        Binding("b,escape", "back", "Lessons"),
+    ]
+
+    def __init__(self, lesson: Lesson, index: int = 0) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.index = max(0, min(index, len(lesson.steps) - 1))
+        self._entered = time.monotonic()
+
+    @property
+    def step(self) -> Step:
+        return self.lesson.steps[self.index]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="step-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_step(self.index)
+
+    def show_step(self, index: int) -> None:
+        """Replace the body with step ``index`` and save it as the current step."""
+        self._leave_step()
+        self.index = index
+        step = self.step
+        self.title = self.lesson.title
+        self.sub_title = f"step {index + 1}/{len(self.lesson.steps)} · {step.kind} · {step.title}"
+        body = self.query_one("#step-body", VerticalScroll)
+        body.remove_children()
+        body.mount(step_view(step))
+        body.scroll_home(animate=False)
+        progress = self.app.progress  # type: ignore[attr-defined]
+        if progress:
+            progress.set_current(self.lesson.id, step.id)
+            progress.mark(step.full_id, "seen")
+        self._entered = time.monotonic()
+        self.call_after_refresh(self._focus_body)
+
+    def _focus_body(self) -> None:
+        body = self.query_one("#step-body", VerticalScroll)
+        if isinstance(self.step, ConceptStep):
+            body.focus()
+
+    def _leave_step(self) -> None:
+        """Add the time spent on the step being left to its record."""
+        progress = self.app.progress  # type: ignore[attr-defined]
+        if progress and self.is_mounted:
+            seconds = time.monotonic() - self._entered
+            progress.mark(self.step.full_id, "seen", seconds=seconds)
+
+    def action_next(self) -> None:
+        if self.index + 1 < len(self.lesson.steps):
+            self.show_step(self.index + 1)
+        else:
+            self.notify("That was the last step of this lesson.", title=self.lesson.title)
+
+    def action_previous(self) -> None:
+        if self.index > 0:
+            self.show_step(self.index - 1)
+
+    def action_jump(self) -> None:
+        progress = self.app.progress  # type: ignore[attr-defined]
+        statuses = progress.statuses() if progress else {}
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.show_step(index)
+
+        self.app.push_screen(JumpDialog(self.lesson, self.index, statuses), chosen)
+
+    def action_terms(self) -> None:
+        glossary = self.app.catalog.glossary  # type: ignore[attr-defined]
+        names = linked_terms(step_texts(self.step), glossary)
+        if not names:
+            self.notify("No glossary terms are linked on this page.")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.open_term(name)
+
+        self.app.push_screen(TermPicker(names), chosen)
+
+    def action_back(self) -> None:
+        # Escape in an editor first leaves the editor; a second escape goes back.
+        if isinstance(self.focused, Input | TextArea):
+            self.set_focus(None)
+            return
+        self._leave_step()
+        self._entered = time.monotonic()
+        self.app.pop_screen()
+
+    def open_term(self, name: str) -> None:
+        term = self.app.catalog.glossary.lookup(name)  # type: ignore[attr-defined]
+        if term is None:
+            self.notify(f"No glossary entry for {name!r}.", severity="warning")
+            return
+        self.app.push_screen(TermDialog(term))
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        href = event.href
+        if href.startswith(TERM_SCHEME):
+            self.open_term(href.removeprefix(TERM_SCHEME))
+        elif href.startswith(STEP_SCHEME):
+            self.app.open_step(href.removeprefix(STEP_SCHEME))  # type: ignore[attr-defined]

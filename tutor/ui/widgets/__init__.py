@@ -1,0 +1,1 @@
+"""Widgets the screens compose: exercise panel, training step panel, charts, pictures."""
