@@ -35,7 +35,11 @@ def one_run(home: str) -> tuple[float, dict]:
     env = {**os.environ, "PYTORCH_TUTOR_HOME": home}
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stderr is not None
     line = proc.stderr.readline()
@@ -52,8 +56,10 @@ def main() -> None:
         one_run(home)  # warm the OS file cache and create the database once
         results = [one_run(home) for _ in range(args.runs)]
     times = sorted(t for t, _ in results)
-    print(f"first screen ready: median {statistics.median(times):.3f} s, "
-          f"min {times[0]:.3f} s, max {times[-1]:.3f} s over {args.runs} runs")
+    print(
+        f"first screen ready: median {statistics.median(times):.3f} s, "
+        f"min {times[0]:.3f} s, max {times[-1]:.3f} s over {args.runs} runs"
+    )
     print(f"torch imported at that moment: {any(r['torch'] for _, r in results)}")
     print(f"first screen: {results[0][1]['screen']}")
 

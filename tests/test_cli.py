@@ -57,7 +57,9 @@ def test_lint_problems_exit_1_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "01-demo.toml"
-    bad.write_text('id = "demo"\ntitle = "Demo"\n[[steps]]\nid = "a"\nkind = "concept"\ntitle = 3\ntext = "x"\n')
+    bad.write_text(
+        'id = "demo"\ntitle = "Demo"\n[[steps]]\nid = "a"\nkind = "concept"\ntitle = 3\ntext = "x"\n'
+    )
     assert main(["lint", "--no-run", str(bad)]) == 1
     out = capsys.readouterr().out
     assert f"{bad}:6: step 'a': 'title' must be a str, not int" in out
@@ -73,5 +75,7 @@ def test_python_m_tutor_help_does_not_import_torch_or_textual() -> None:
         "import sys; from tutor.cli import build_parser; build_parser(); "
         "print('torch' in sys.modules, 'textual' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.split() == ["False", "False"]

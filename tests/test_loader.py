@@ -34,7 +34,7 @@ def test_exercise_and_training_steps_are_typed(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "01-demo.toml",
-        '''id = "demo"
+        """id = "demo"
 title = "Demo"
 
 [[steps]]
@@ -65,7 +65,7 @@ text = "Train it."
 model = "mlp"
 epochs = 2
 target_train_loss = 0.4
-''',
+""",
     )
     lesson, problems = load_lesson(path)
     assert problems == []
@@ -74,7 +74,10 @@ target_train_loss = 0.4
     assert isinstance(exercise, ExerciseStep)
     assert exercise.full_id == "demo.sum"
     assert exercise.timeout == 2.0
-    assert exercise.checks[0].kind == "close" and exercise.checks[0].params == {"name": "y", "atol": 0.001}
+    assert exercise.checks[0].kind == "close" and exercise.checks[0].params == {
+        "name": "y",
+        "atol": 0.001,
+    }
     assert exercise.wrong_answers[0].message == "wrong value"
     assert isinstance(training, TrainingStep)
     assert (training.model, training.epochs, training.dataset) == ("mlp", 2, "fashion-mnist")
@@ -86,7 +89,9 @@ CONCEPT = '[[steps]]\nid = "a"\nkind = "concept"\ntitle = "A"\ntext = "x"\n'
 # (file text, expected message fragment, expected line)
 BROKEN_CASES = [
     pytest.param(LESSON_HEAD + "[[steps]\n", "invalid TOML", 3, id="toml-syntax"),
-    pytest.param(LESSON_HEAD + CONCEPT + "colour = 1\n", "unknown key 'colour'", 8, id="unknown-key"),
+    pytest.param(
+        LESSON_HEAD + CONCEPT + "colour = 1\n", "unknown key 'colour'", 8, id="unknown-key"
+    ),
     pytest.param(
         LESSON_HEAD + '[[steps]]\nid = "a"\nkind = "concept"\ntitle = "A"\n',
         "missing required key 'text'",
@@ -107,7 +112,10 @@ BROKEN_CASES = [
         id="bad-kind",
     ),
     pytest.param(
-        'id = "other"\ntitle = "Demo"\n' + CONCEPT, "must equal the file's slug 'demo'", 1, id="id-slug"
+        'id = "other"\ntitle = "Demo"\n' + CONCEPT,
+        "must equal the file's slug 'demo'",
+        1,
+        id="id-slug",
     ),
     pytest.param(
         LESSON_HEAD + '[[steps]]\nid = "Bad Id"\nkind = "concept"\ntitle = "A"\ntext = "x"\n',
@@ -202,7 +210,7 @@ def test_loading_never_runs_code(tmp_path: Path) -> None:
         "01-demo.toml",
         LESSON_HEAD
         + '[[steps]]\nid = "e"\nkind = "exercise"\ntitle = "E"\nprompt = "p"\n'
-        + f'setup = "open({str(marker)!r}, \'w\')"\nsolution = "open({str(marker)!r}, \'w\')"\n',
+        + f"setup = \"open({str(marker)!r}, 'w')\"\nsolution = \"open({str(marker)!r}, 'w')\"\n",
     )
     catalog = load_catalog([tmp_path])
     assert catalog.lessons and not marker.exists()

@@ -18,8 +18,18 @@ REPO = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
@@ -41,7 +51,17 @@ def test_wheel_contains_every_lesson(wheel: Path) -> None:
 def test_installed_wheel_finds_lessons_from_any_directory(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
@@ -59,7 +79,15 @@ def test_installed_wheel_finds_lessons_from_any_directory(wheel: Path, tmp_path:
     listed = json.loads(result.stdout)["lessons"]
     assert len(listed) == len(list((REPO / "lessons").glob("[0-9][0-9]-*.toml")))
     where = subprocess.run(
-        [sys.executable, "-c", "from tutor.paths import bundled_lessons_dir; print(bundled_lessons_dir())"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "from tutor.paths import bundled_lessons_dir; print(bundled_lessons_dir())",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert where.stdout.strip().startswith(str(target))

@@ -30,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
                     }
                     for lesson in catalog.lessons
                 ],
-                "broken": [
-                    {"path": str(b.path), "reason": b.reason} for b in catalog.broken
-                ],
+                "broken": [{"path": str(b.path), "reason": b.reason} for b in catalog.broken],
             }
         )
         return 0

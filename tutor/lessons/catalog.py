@@ -125,13 +125,21 @@ def _check_links(catalog: Catalog) -> None:
         for name in term.related:
             if glossary.lookup(name) is None:
                 catalog.problems.append(
-                    Problem(glossary.path, f"term {term.term!r} related: unknown term {name!r}", term.line)
+                    Problem(
+                        glossary.path,
+                        f"term {term.term!r} related: unknown term {name!r}",
+                        term.line,
+                    )
                 )
         if catalog.lessons:
             for full_id in term.steps:
                 if catalog.step(full_id) is None:
                     catalog.problems.append(
-                        Problem(glossary.path, f"term {term.term!r} steps: unknown step {full_id!r}", term.line)
+                        Problem(
+                            glossary.path,
+                            f"term {term.term!r} steps: unknown step {full_id!r}",
+                            term.line,
+                        )
                     )
 
 
@@ -172,7 +180,9 @@ def load_catalog(paths: Iterable[Path] | None = None) -> Catalog:
             catalog.broken.append(BrokenLesson(file, tuple(problems)))
             continue
         if lesson.id in seen_ids:
-            problem = Problem(file, f"duplicate lesson id {lesson.id!r} (also {seen_ids[lesson.id]})")
+            problem = Problem(
+                file, f"duplicate lesson id {lesson.id!r} (also {seen_ids[lesson.id]})"
+            )
             catalog.problems.append(problem)
             catalog.broken.append(BrokenLesson(file, (problem,)))
             continue

@@ -122,7 +122,9 @@ def _read_toml(path: Path, report: _Reporter) -> dict[str, Any] | None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        report.add(f"cannot read the file ({exc.__class__.__name__}: {exc}); check it exists and is UTF-8")
+        report.add(
+            f"cannot read the file ({exc.__class__.__name__}: {exc}); check it exists and is UTF-8"
+        )
         return None
     report.lines = scan(text)
     try:
@@ -184,9 +186,7 @@ def _build_checks(raw: list[Any], step_index: int, report: _Reporter, what: str)
     return checks
 
 
-def _build_step(
-    lesson_id: str, raw: Any, index: int, report: _Reporter
-) -> Step | None:
+def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step | None:
     def where(key: str | None) -> int | None:
         return report.line("steps", index, key)
 
@@ -197,7 +197,9 @@ def _build_step(
     what = f"step {step_id!r}" if isinstance(step_id, str) else f"step {index + 1}"
     kind = raw.get("kind")
     if kind not in STEP_KINDS:
-        report.add(f"{what}: 'kind' must be one of {', '.join(STEP_KINDS)}, not {kind!r}", where("kind"))
+        report.add(
+            f"{what}: 'kind' must be one of {', '.join(STEP_KINDS)}, not {kind!r}", where("kind")
+        )
         return None
     if not _check_fields(raw, STEP_FIELDS[kind], report, what, where):
         return None
@@ -267,7 +269,8 @@ def load_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
     lesson_id = data["id"]
     if lesson_id != name.group("slug"):
         report.add(
-            f"lesson id {lesson_id!r} must equal the file's slug {name.group('slug')!r}", where("id")
+            f"lesson id {lesson_id!r} must equal the file's slug {name.group('slug')!r}",
+            where("id"),
         )
     steps: list[Step] = []
     seen: dict[str, int] = {}
@@ -276,7 +279,9 @@ def load_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
         if step is None:
             continue
         if step.id in seen:
-            report.add(f"duplicate step id {step.id!r} (first used on line {seen[step.id]})", step.line)
+            report.add(
+                f"duplicate step id {step.id!r} (first used on line {seen[step.id]})", step.line
+            )
             continue
         seen[step.id] = step.line or 0
         steps.append(step)
@@ -301,7 +306,9 @@ def load_glossary(path: Path) -> tuple[Glossary, list[Problem]]:
         return Glossary(path=path), report.problems
     unknown = [key for key in data if key != "terms"]
     for key in unknown:
-        report.add(f"glossary: unknown key {key!r} (only [[terms]] tables)", report.line(None, 0, key))
+        report.add(
+            f"glossary: unknown key {key!r} (only [[terms]] tables)", report.line(None, 0, key)
+        )
     raw_terms = data.get("terms", [])
     if not isinstance(raw_terms, list) or not raw_terms:
         report.add("glossary: no [[terms]] tables found; add at least one term")

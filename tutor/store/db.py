@@ -66,7 +66,9 @@ class Database:
             )
         for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
             with self._lock:
-                self._conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+                self._conn.executescript(
+                    f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
 
     # Settings are tiny key/value pairs (device choice, theme...).
     def get_setting(self, key: str, default: str | None = None) -> str | None:

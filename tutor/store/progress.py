@@ -101,4 +101,6 @@ class Progress:
 
     def statuses(self) -> dict[str, str]:
         """Every step id with a record, mapped to its status."""
-        return {row[0]: row[1] for row in self.db.query("SELECT step_id, status FROM step_progress")}
+        return {
+            row[0]: row[1] for row in self.db.query("SELECT step_id, status FROM step_progress")
+        }

@@ -18,7 +18,11 @@ class LessonCommands(Provider):
             entries.append((f"Lesson: {lesson.title}", lesson.summary or lesson.id, lesson.id))
             for step in lesson.steps:
                 entries.append(
-                    (f"Step: {lesson.title} › {step.title}", f"{step.full_id} ({step.kind})", step.full_id)
+                    (
+                        f"Step: {lesson.title} › {step.title}",
+                        f"{step.full_id} ({step.kind})",
+                        step.full_id,
+                    )
                 )
         return entries
 

@@ -55,7 +55,9 @@ class BrowserScreen(Screen[None]):
             option_list.add_option(Option(label, id=f"broken:{broken.path.name}", disabled=True))
         if not catalog.lessons:
             option_list.add_option(
-                Option(Text("No lessons found: run `pytorch-tutor lint` to see why."), disabled=True)
+                Option(
+                    Text("No lessons found: run `pytorch-tutor lint` to see why."), disabled=True
+                )
             )
         if highlighted is not None and highlighted < option_list.option_count:
             option_list.highlighted = highlighted
