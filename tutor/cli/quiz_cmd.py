@@ -1,0 +1,110 @@
+"""``pytorch-tutor quiz [--plain] [--count N] [--mode choice|typed|code]``: the glossary quiz.
+
+``--plain`` runs it in the terminal, reading answers from stdin (scriptable; the end of input
+ends the session with a summary). Without it the app starts on the quiz screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tutor.cli import UsageError
+from tutor.cli.common import database_or_none, fail
+
+if TYPE_CHECKING:
+    from tutor.lessons.model import Glossary
+    from tutor.quiz.questions import Mode
+    from tutor.store.db import Database
+
+MODE_KEY = "quiz.mode"
+COUNT_KEY = "quiz.count"
+MAX_COUNT = 500
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "quiz",
+        help="glossary quiz with spaced repetition",
+        description="Review glossary terms; due terms first, then a few new ones a day.",
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="ask in this terminal, answers on stdin"
+    )
+    parser.add_argument("--count", type=int, default=10, metavar="N", help="questions (default 10)")
+    parser.add_argument(
+        "--mode",
+        choices=("choice", "typed", "code"),
+        default="choice",
+        help="choice: term to definition; typed: definition to term; code: snippet to concept",
+    )
+    parser.add_argument("--stats", action="store_true", help="print review stats and exit")
+    parser.add_argument(
+        "--lessons",
+        metavar="DIR",
+        help="a lessons folder (or glossary file) instead of the bundled one",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.count <= MAX_COUNT:
+        raise UsageError(f"--count must be between 1 and {MAX_COUNT}, not {args.count}.")
+    from tutor.quiz.source import QuizError, load_quiz_glossary
+
+    lessons = Path(args.lessons).expanduser() if args.lessons else None
+    try:
+        glossary = load_quiz_glossary(lessons)
+    except QuizError as exc:
+        return fail(str(exc))
+    db = database_or_none()
+    if db is None:
+        return 1
+    try:
+        if args.stats:
+            return _stats(db, glossary)
+        if args.plain:
+            return _plain(db, glossary, args.mode, args.count)
+        db.set_setting(MODE_KEY, args.mode)
+        db.set_setting(COUNT_KEY, str(args.count))
+    finally:
+        db.close()
+    return _app(lessons, args.mode, args.count)
+
+
+def _stats(db: Database, glossary: Glossary) -> int:
+    from tutor.quiz.scheduler import QuizScheduler
+    from tutor.quiz.stats import compute_stats
+
+    for line in compute_stats(QuizScheduler(db, glossary)).lines():
+        print(line)
+    return 0
+
+
+def _plain(db: Database, glossary: Glossary, mode: Mode, count: int) -> int:
+    from tutor.quiz.plain import run_plain
+    from tutor.quiz.scheduler import QuizScheduler
+    from tutor.quiz.session import QuizSession
+
+    # Odd bytes on stdin or a terminal that cannot show a character must not end the quiz.
+    for stream in (sys.stdin, sys.stdout):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+    session = QuizSession(QuizScheduler(db, glossary), mode, count)
+    run_plain(session, sys.stdin, sys.stdout)
+    return 0
+
+
+def _app(lessons: Path | None, mode: Mode, count: int) -> int:
+    """The app on the quiz screen: the full app for the bundled lessons, else a quiz-only app."""
+    import importlib.util
+
+    if lessons is None and importlib.util.find_spec("tutor.ui.app") is not None:
+        from tutor.cli.app_cmd import run_app
+
+        return run_app(start="quiz")
+    from tutor.ui.screens.quiz import run_quiz_app
+
+    return run_quiz_app(lessons, mode, count)
