@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.lessons.model import (
+    PICTURES,
     Check,
     ConceptStep,
     ExerciseStep,
@@ -60,7 +61,7 @@ _INT = _spec(int, name="integer")
 LESSON_FIELDS = {"id": _REQ_STR, "title": _REQ_STR, "summary": _STR, "steps": _spec(list)}
 STEP_COMMON = {"id": _REQ_STR, "kind": _REQ_STR, "title": _REQ_STR}
 STEP_FIELDS: dict[str, dict[str, FieldSpec]] = {
-    "concept": {**STEP_COMMON, "text": _REQ_STR},
+    "concept": {**STEP_COMMON, "text": _REQ_STR, "picture": _STR},
     "exercise": {
         **STEP_COMMON,
         "prompt": _REQ_STR,
@@ -208,7 +209,12 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
         return None
     common = {"id": raw["id"], "lesson_id": lesson_id, "title": raw["title"], "line": where(None)}
     if kind == "concept":
-        return ConceptStep(**common, text=raw["text"])
+        picture = raw.get("picture")
+        if picture is not None and picture not in PICTURES:
+            choices = ", ".join(PICTURES)
+            report.add(f"{what}: 'picture' must be one of {choices}, not {picture!r}", where("picture"))
+            picture = None
+        return ConceptStep(**common, text=raw["text"], picture=picture)
     if kind == "training":
         return TrainingStep(
             **common,

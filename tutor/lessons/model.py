@@ -54,9 +54,13 @@ class StepBase:
 
 @dataclass(frozen=True)
 class ConceptStep(StepBase):
-    """A short concept page in Markdown, with ``[[term]]`` glossary links."""
+    """A short concept page in Markdown, with ``[[term]]`` glossary links.
+
+    ``picture`` names a picture drawn under the text (see ``PICTURES``), or is None.
+    """
 
     text: str = ""
+    picture: str | None = None
     kind: Literal["concept"] = "concept"
 
 
@@ -94,6 +98,13 @@ class TrainingStep(StepBase):
 
 
 Step = ConceptStep | ExerciseStep | TrainingStep
+
+# Pictures a concept page may show under its text, with what each draws.
+PICTURES = {
+    "samples": "a row of Fashion-MNIST images from the bundled sample, with their classes",
+    "transforms": "the lesson image before and after each transform",
+    "classify-untrained": "an image beside an untrained network's class probabilities",
+}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ KEYS: list[tuple[str, str, str]] = [
     ("reader", "b or escape", "back to the lessons"),
     ("exercise", "ctrl+j or f5", "run the code and check it"),
     ("exercise", "escape", "leave the editor (then n, p, j work)"),
+    ("devices", "f5 or ctrl+r", "probe the hardware again"),
+    ("quiz", "1-4 / enter", "pick a choice / submit a typed answer, then next"),
+    ("quiz", "h or f2", "hint (the answer then counts as Hard)"),
+    ("quiz", "m or f3 / s / o", "switch mode / stats / open the step that teaches the term"),
 ]
 
 

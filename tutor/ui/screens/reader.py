@@ -36,10 +36,21 @@ def step_view(step: Step) -> Widget:
         from tutor.ui.widgets.training_step import TrainingStepPanel
 
         return TrainingStepPanel(step)
-    return VerticalScroll(
-        Markdown(to_markdown(step.text), open_links=False, classes="concept"),
-        classes="concept-scroll",
-    )
+    parts: list[Widget] = [Markdown(to_markdown(step.text), open_links=False, classes="concept")]
+    if isinstance(step, ConceptStep) and step.picture:
+        parts.append(picture_view(step.picture))
+    return VerticalScroll(*parts, classes="concept-scroll")
+
+
+def picture_view(name: str) -> Widget:
+    """The widget drawing a concept page's named picture (names: ``lessons.model.PICTURES``)."""
+    from tutor.ui.widgets import pictures
+
+    if name == "samples":
+        return pictures.SampleStrip(4, classes="picture")
+    if name == "transforms":
+        return pictures.TransformGallery(classes="picture")
+    return pictures.UntrainedClassifyView(classes="picture")
 
 
 class ReaderScreen(Screen[None]):
