@@ -161,5 +161,8 @@ class TutorApp(App[None]):
             self.pop_screen()
 
     def on_unmount(self) -> None:
+        from tutor.ui.widgets.exercise import close_kernel
+
+        close_kernel(self)
         if self.db is not None:
             self.db.close()

@@ -1,0 +1,1 @@
+"""Checks: declarative checks of exercise answers, run inside the kernel child."""

@@ -1,0 +1,435 @@
+"""The parent's side of the kernel: start the child, run code, check answers, survive anything.
+
+Usable from a UI thread worker and from the CLI; every public method is serialised by a lock and
+blocks only the calling thread. Safety rules:
+
+* Timeout: SIGINT first; if the child does not answer within a grace second, it is killed.
+* Crash (os._exit, segfault, SystemExit at a bad moment) or memory over the limit (the parent
+  watches the child's resident memory): the child is killed and a new one started.
+* After any of these the namespace is restored to its state before that run by replaying the
+  step's setup and every cell that completed since (``history``), quietly. Replay is exact for
+  deterministic code (lessons seed their generators in setup); it re-runs the learner's earlier
+  cells, so their cost is paid again.
+* A timeout, crash or memory stop is always a failed run, never a pass.
+
+With ``spare=True`` a second child imports torch in the background, so a restart costs only the
+replay instead of a torch import.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from tutor.kernel.protocol import decode, encode, step_to_dict
+from tutor.lessons.model import ExerciseStep
+
+OutputCallback = Callable[[str, str], None]  # (stream, text)
+
+READY_TIMEOUT = 90.0
+GRACE_SECONDS = 1.0
+POLL_SECONDS = 0.05
+OUTPUT_KEEP = 256 * 1024
+_EOF = {"type": "eof"}
+
+COMPLETED = ("ok", "error", "exit")  # statuses whose cells are replayed after a restart
+
+
+@dataclass
+class RunResult:
+    """What became of one run: ``status`` is ok, error, exit, timeout, crashed or memory."""
+
+    status: str
+    error: str = ""
+    output: str = ""
+    summary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+    notice: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def message(self) -> str:
+        """The sentence(s) a learner sees for a failed run; empty for a clean one."""
+        return "\n".join(part for part in (self.error, self.notice) if part)
+
+
+@dataclass
+class Verdict:
+    """The checks' answer: passed or not, and the messages (the first failure first)."""
+
+    passed: bool
+    messages: list[str]
+
+
+class KernelError(Exception):
+    """The kernel could not be started at all (a broken installation)."""
+
+
+class _Process:
+    """One child process with a reader thread for protocol lines and a drain for its stderr."""
+
+    def __init__(self, threads: int) -> None:
+        env = dict(os.environ)
+        env["PYTORCH_TUTOR_KERNEL_THREADS"] = str(threads)
+        env["PYTHONUNBUFFERED"] = "1"
+        env.setdefault("OMP_NUM_THREADS", str(threads))
+        # The child must import this very package, wherever the parent found it.
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tutor.kernel.child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            # Its own session: a Ctrl-C in the terminal reaches the parent only.
+            start_new_session=True,
+        )
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.ready = threading.Event()
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
+        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            try:
+                message = decode(line)
+            except ValueError:
+                continue
+            if message.get("type") == "ready":
+                self.ready.set()
+            else:
+                self.messages.put(message)
+        self.messages.put(_EOF)
+        self.ready.set()  # wake a waiter: the child is gone
+
+    def _drain(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            self.stderr_tail.append(line.decode("utf-8", "replace"))
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, message: dict[str, Any]) -> bool:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(encode(message))
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the child (Linux /proc); 0 where that cannot be read."""
+        try:
+            with open(f"/proc/{self.proc.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def interrupt(self) -> None:
+        try:
+            self.proc.send_signal(signal.SIGINT)
+        except OSError:
+            pass
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Ask the child to leave (closing stdin ends its loop), then make sure."""
+        if not self.ready.is_set():  # still importing torch: nothing to finish
+            self.kill()
+            return
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+
+def crash_reason(returncode: int | None) -> str:
+    if returncode is None:
+        return "it stopped answering"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if name == "SIGSEGV":
+            return "a segmentation fault"
+        if name == "SIGKILL":
+            return "it was killed, perhaps for using too much memory"
+        return f"it received {name}"
+    return f"it exited with code {returncode}"
+
+
+class Kernel:
+    """A learner's REPL in a child process. ``Kernel.start()`` returns at once; torch loads meanwhile."""
+
+    def __init__(self, *, threads: int = 1, memory_mb: int = 3072, spare: bool = False) -> None:
+        self.threads = threads
+        self.memory_limit = memory_mb * 1024 * 1024
+        self.use_spare = spare
+        self.restarts = 0
+        self._lock = threading.RLock()
+        self._proc: _Process | None = None
+        self._spare: _Process | None = None
+        self._next_id = 0
+        self._setup = ""
+        self._setup_timeout = 30.0
+        self.history: list[tuple[str, str, float]] = []  # (code, filename, timeout) since reset
+
+    # Life cycle ------------------------------------------------------------------------------
+    @classmethod
+    def start(cls, **kwargs: Any) -> Kernel:
+        kernel = cls(**kwargs)
+        with kernel._lock:
+            kernel._proc = _Process(kernel.threads)
+            if kernel.use_spare:
+                kernel._spare = _Process(kernel.threads)
+        return kernel
+
+    def _ensure(self) -> _Process:
+        """The live child, started if need be, with torch imported."""
+        if self._proc is None or not self._proc.alive():
+            if self._proc is not None:
+                self._proc.kill()
+            self._proc = self._take_spare() or _Process(self.threads)
+        if not self._proc.ready.wait(READY_TIMEOUT) or not self._proc.alive():
+            tail = "".join(self._proc.stderr_tail).strip().splitlines()[-1:]
+            raise KernelError(
+                "The Python kernel could not start"
+                + (f" ({tail[0]})" if tail else "")
+                + "; run `pytorch-tutor doctor` to check the installation."
+            )
+        return self._proc
+
+    def _take_spare(self) -> _Process | None:
+        spare, self._spare = self._spare, None
+        if self.use_spare:
+            self._spare = _Process(self.threads)
+        if spare is not None and spare.alive():
+            return spare
+        if spare is not None:
+            spare.kill()
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            for proc in (self._proc, self._spare):
+                if proc is not None:
+                    proc.close()
+            self._proc = self._spare = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.proc.pid if self._proc else None
+
+    # Requests --------------------------------------------------------------------------------
+    def _request(
+        self, message: dict[str, Any], timeout: float, on_output: OutputCallback | None = None
+    ) -> dict[str, Any]:
+        """Send one request and wait for its result; timeouts, crashes and memory are handled."""
+        proc = self._ensure()
+        self._next_id += 1
+        request_id = self._next_id
+        output: list[str] = []
+        kept = 0
+        started = time.monotonic()
+        deadline = started + timeout
+        interrupted = False
+        if not proc.send({**message, "id": request_id}):
+            return {"status": "crashed", "error": "", "reason": crash_reason(proc.proc.poll())}
+        while True:
+            try:
+                reply = proc.messages.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                reply = None
+            now = time.monotonic()
+            if reply is _EOF:
+                proc.proc.wait()
+                return {
+                    "status": "crashed",
+                    "reason": crash_reason(proc.proc.returncode),
+                    "output": "".join(output),
+                }
+            if reply is not None and reply.get("id") == request_id:
+                if reply.get("type") == "out":
+                    text = str(reply.get("text", ""))
+                    if kept < OUTPUT_KEEP:
+                        output.append(text[: OUTPUT_KEEP - kept])
+                        kept += len(text)
+                    if on_output is not None:
+                        on_output(str(reply.get("stream", "stdout")), text)
+                    continue
+                if reply.get("type") == "result":
+                    reply["output"] = "".join(output)
+                    if interrupted:
+                        reply["status"] = "timeout"
+                    return reply
+            if self.memory_limit and proc.rss_bytes() > self.memory_limit:
+                proc.kill()
+                return {"status": "memory", "output": "".join(output)}
+            if now >= deadline:
+                if not interrupted:
+                    interrupted = True
+                    proc.interrupt()
+                    deadline = now + GRACE_SECONDS
+                else:
+                    proc.kill()
+                    return {"status": "timeout", "killed": True, "output": "".join(output)}
+
+    def _restore(self, restarted: bool) -> str:
+        """Bring back the namespace from before the failed run; returns the sentence to show."""
+        if restarted:
+            self.restarts += 1
+            try:
+                self._ensure()
+            except KernelError as exc:
+                return str(exc)
+        how = "The kernel was restarted and your" if restarted else "Your"
+        reply = self._request({"op": "reset", "setup": self._setup}, self._setup_timeout)
+        if reply.get("status") not in COMPLETED:
+            self.history.clear()
+            return (
+                f"{how} variables could not be restored: the step's setup failed; reset the step."
+            )
+        for code, filename, timeout in list(self.history):
+            reply = self._request({"op": "run", "code": code, "filename": filename}, timeout * 2)
+            if reply.get("status") not in COMPLETED:
+                self.history.clear()
+                self._request({"op": "reset", "setup": self._setup}, self._setup_timeout)
+                return f"{how} variables were reset to the step's start (replaying your earlier code failed)."
+        return f"{how} variables are as they were before this run."
+
+    def _result(self, reply: dict[str, Any], timeout: float) -> RunResult:
+        status = str(reply.get("status", "error"))
+        result = RunResult(
+            status=status,
+            error=str(reply.get("error", "")),
+            output=str(reply.get("output", "")),
+            summary=dict(reply.get("summary") or {}),
+            seconds=float(reply.get("seconds", 0.0)),
+        )
+        if status == "timeout":
+            result.error = (
+                f"Your code ran longer than {timeout:g} s and was stopped "
+                "(an endless loop, or too much work for one step)."
+            )
+            result.notice = self._restore(restarted=bool(reply.get("killed")))
+        elif status == "crashed":
+            result.error = f"The Python process running your code crashed: {reply.get('reason')}."
+            result.notice = self._restore(restarted=True)
+        elif status == "memory":
+            limit = self.memory_limit // (1024 * 1024)
+            result.error = f"Your code used more than {limit} MB of memory and was stopped."
+            result.notice = self._restore(restarted=True)
+        elif status == "interrupted":
+            result.notice = self._restore(restarted=False)
+        return result
+
+    def reset(self, step: ExerciseStep | None = None, setup: str | None = None) -> RunResult:
+        """A fresh namespace with the step's setup run in it (the post-setup state)."""
+        with self._lock:
+            self._setup = setup if setup is not None else (step.setup if step else "")
+            self.history.clear()
+            if step is not None:
+                self._setup_timeout = max(step.timeout * 6, 30.0)
+            reply = self._request({"op": "reset", "setup": self._setup}, self._setup_timeout)
+            if reply.get("status") in ("timeout", "crashed", "memory"):
+                self._setup = ""
+            return self._result(reply, self._setup_timeout)
+
+    def run(
+        self,
+        code: str,
+        timeout: float = 5.0,
+        on_output: OutputCallback | None = None,
+        *,
+        filename: str = "<answer>",
+        show: Iterable[str] = (),
+    ) -> RunResult:
+        """Run a cell in the namespace; ``<answer>`` cells are the ones the checks look at."""
+        with self._lock:
+            message = {"op": "run", "code": code, "filename": filename, "show": list(show)}
+            reply = self._request(message, timeout, on_output)
+            if reply.get("status") in COMPLETED:
+                self.history.append((code, filename, timeout))
+            return self._result(reply, timeout)
+
+    def run_reference(self, step: ExerciseStep) -> RunResult:
+        """Run the step's solution in the learner's namespace (skip)."""
+        with self._lock:
+            timeout = max(step.timeout * 2, 10.0)
+            reply = self._request(
+                {
+                    "op": "run",
+                    "code": step.solution,
+                    "filename": "<solution>",
+                    "show": list(step.defines),
+                },
+                timeout,
+            )
+            if reply.get("status") in COMPLETED:
+                self.history.append((step.solution, "<solution>", timeout))
+            return self._result(reply, timeout)
+
+    def check(self, step: ExerciseStep) -> Verdict:
+        """Run the step's checks against the namespace as the last answer left it."""
+        with self._lock:
+            timeout = step.timeout * 4 + 30.0
+            reply = self._request({"op": "check", "step": step_to_dict(step)}, timeout)
+            status = reply.get("status")
+            if status == "ok":
+                return Verdict(
+                    bool(reply.get("passed")), [str(m) for m in reply.get("messages", [])]
+                )
+            result = self._result(reply, step.timeout)
+            text = result.message or f"The checks could not run: {result.error or status}."
+            return Verdict(False, [text])
+
+    def answer(
+        self, step: ExerciseStep, code: str, on_output: OutputCallback | None = None
+    ) -> tuple[RunResult, Verdict]:
+        """Run ``code`` as the step's answer in the current namespace, then check it.
+
+        A run that fails (error, timeout, crash) is a failed verdict with the run's message.
+        """
+        result = self.run(code, step.timeout, on_output, show=step.defines)
+        if not result.ok:
+            return result, Verdict(False, [result.message or "Your code did not finish."])
+        return result, self.check(step)
