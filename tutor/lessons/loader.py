@@ -212,7 +212,9 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
         picture = raw.get("picture")
         if picture is not None and picture not in PICTURES:
             choices = ", ".join(PICTURES)
-            report.add(f"{what}: 'picture' must be one of {choices}, not {picture!r}", where("picture"))
+            report.add(
+                f"{what}: 'picture' must be one of {choices}, not {picture!r}", where("picture")
+            )
             picture = None
         return ConceptStep(**common, text=raw["text"], picture=picture)
     if kind == "training":

@@ -1,0 +1,310 @@
+"""Training runs on disk: one folder per run, one process per run, found again after a restart.
+
+A run folder (``paths.runs_dir()/<run-id>/``) holds ``config.json``, ``metrics.jsonl`` (one event per
+line, appended by the run), ``heartbeat`` (rewritten every few seconds), ``pid``, ``log`` (the
+process's stdout and stderr), ``state.json`` (written when the run ends) and
+``checkpoints/last.pt``. The process runs in its own session with no terminal, so closing the app or
+losing an SSH connection leaves it going. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor import paths
+from tutor.atomic import atomic_write_text
+from tutor.training.config import TrainConfig
+
+STATES = ("running", "done", "failed", "stopped")
+# A run whose heartbeat is older than this, and whose process is gone, is no longer running.
+HEARTBEAT_STALE_S = 20.0
+HEARTBEAT_EVERY_S = 2.0
+# A just-started process may not have written its first heartbeat yet.
+STARTUP_GRACE_S = 60.0
+
+
+class RunNotFound(LookupError):
+    """No run matches what was asked for; the message says which runs exist."""
+
+
+class RunBusy(RuntimeError):
+    """The action needs a run that is not running (resume, delete) or one that is (stop)."""
+
+
+@dataclass
+class RunInfo:
+    """What the runs list shows of one run."""
+
+    id: str
+    path: Path
+    config: TrainConfig
+    state: str
+    message: str = ""
+    created: float = 0.0
+    epoch: int = 0
+    val_accuracy: float | None = None
+    train_loss: float | None = None
+    device: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def checkpoint(self) -> Path:
+        return checkpoint_path(self.path)
+
+    @property
+    def progress(self) -> str:
+        """``3/5`` epochs done."""
+        return f"{self.epoch}/{self.config.epochs}"
+
+
+def checkpoint_path(run_dir: Path) -> Path:
+    return run_dir / "checkpoints" / "last.pt"
+
+
+def new_run_id(model: str) -> str:
+    """``20260112-142301-mlp-3fa2``: sortable by time, readable, unique."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}-{secrets.token_hex(2)}"
+
+
+def create_run(config: TrainConfig) -> Path:
+    """A new run folder holding the config; the process is started by ``start``."""
+    config.validate()
+    folder = paths.runs_dir() / new_run_id(config.model)
+    folder.mkdir(parents=True)
+    (folder / "checkpoints").mkdir()
+    atomic_write_text(folder / "config.json", config.to_json())
+    return folder
+
+
+def load_config(run_dir: Path) -> TrainConfig:
+    return TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+
+
+def start(run_dir: Path, resume: bool = False) -> int:
+    """Start the run's process, detached from this terminal and this process; return its pid."""
+    if resume and run_state(run_dir)[0] == "running":
+        raise RunBusy(f"The run {run_dir.name} is already running.")
+    with contextlib.suppress(FileNotFoundError):
+        (run_dir / "state.json").unlink()
+    command = [sys.executable, "-m", "tutor.training.run", str(run_dir)]
+    if resume:
+        command.append("--resume")
+    env = dict(os.environ)
+    # The child must import this very tutor, wherever it was started from.
+    package_parent = str(Path(__file__).resolve().parent.parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    # Unbuffered output, so the log shows the last words of a crash.
+    env["PYTHONUNBUFFERED"] = "1"
+    with (run_dir / "log").open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            env=env,
+            close_fds=True,
+        )
+    # Written here too, so the run counts as running from the first moment.
+    atomic_write_text(run_dir / "pid", str(process.pid))
+    atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
+    return process.pid
+
+
+def _read_float(path: Path) -> float | None:
+    try:
+        return float(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    """True when ``pid`` is a live (not zombie) run process."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path(f"/proc/{pid}")
+    if proc.is_dir():
+        try:
+            stat = (proc / "stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)  # our own child: reap it
+                return False
+            # A recycled pid belongs to some other program.
+            return b"tutor.training.run" in (proc / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            return False
+    return True
+
+
+def run_state(run_dir: Path) -> tuple[str, str]:
+    """(state, message): running, done, failed or stopped."""
+    final = run_dir / "state.json"
+    if final.is_file():
+        try:
+            data = json.loads(final.read_text())
+            return str(data.get("state", "failed")), str(data.get("message", ""))
+        except (OSError, ValueError):
+            return "failed", "Its state file is damaged."
+    pid = _read_float(run_dir / "pid")
+    beat = _read_float(run_dir / "heartbeat")
+    if pid is not None and pid_alive(int(pid)):
+        # Without /proc a recycled pid cannot be told apart: a stale heartbeat then means gone.
+        fresh = beat is not None and time.time() - beat < HEARTBEAT_STALE_S
+        if Path("/proc/self").is_dir() or fresh:
+            return "running", ""
+    if pid is None:
+        return "failed", "It never started."
+    return (
+        "failed",
+        "Its process ended without finishing (killed, or the machine restarted); resume it to "
+        "continue from its last checkpoint.",
+    )
+
+
+def read_events(run_dir: Path) -> list[dict[str, Any]]:
+    """Every event in the run's metrics.jsonl (a half-written last line is skipped)."""
+    events: list[dict[str, Any]] = []
+    try:
+        text = (run_dir / "metrics.jsonl").read_text()
+    except OSError:
+        return events
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            events.append(json.loads(line))
+    return events
+
+
+def info(run_dir: Path) -> RunInfo:
+    """A run's summary, from its files."""
+    state, message = run_state(run_dir)
+    try:
+        config = load_config(run_dir)
+    except (OSError, ValueError, TypeError):
+        config = TrainConfig()
+        state, message = "failed", "Its config.json is missing or damaged."
+    run = RunInfo(
+        id=run_dir.name,
+        path=run_dir,
+        config=config,
+        state=state,
+        message=message,
+        created=(run_dir / "config.json").stat().st_mtime
+        if (run_dir / "config.json").exists()
+        else 0.0,
+    )
+    for event in read_events(run_dir):
+        kind = event.get("event")
+        if kind == "start":
+            run.device = str(event.get("device", ""))
+        elif kind == "epoch":
+            run.epoch = int(event.get("epoch", 0))
+            run.val_accuracy = event.get("val_accuracy")
+            run.train_loss = event.get("train_loss")
+        elif kind in ("failed", "stopped") and not run.message:
+            run.message = str(event.get("message", ""))
+    return run
+
+
+def list_runs() -> list[RunInfo]:
+    """All runs, newest first."""
+    folders = [p for p in paths.runs_dir().iterdir() if p.is_dir() and (p / "config.json").exists()]
+    return [info(p) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
+
+
+def find_run(ref: str) -> Path:
+    """A run folder by id, unique id prefix, or ``last`` (the newest)."""
+    folders = sorted(
+        (p for p in paths.runs_dir().iterdir() if p.is_dir() and (p / "config.json").exists()),
+        key=lambda p: p.name,
+    )
+    if not folders:
+        raise RunNotFound("There are no training runs yet; start one with: pytorch-tutor train mlp")
+    if ref == "last":
+        return folders[-1]
+    exact = [p for p in folders if p.name == ref]
+    matches = exact or [p for p in folders if p.name.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(p.name for p in folders[-5:])
+    if not matches:
+        raise RunNotFound(f"No run is called {ref!r}; recent runs: {known}.")
+    raise RunNotFound(f"{ref!r} matches {len(matches)} runs; give more of the id.")
+
+
+def stop(run_dir: Path, wait_s: float = 0.0) -> bool:
+    """Ask a running run to checkpoint and stop (SIGTERM); wait up to ``wait_s`` for it to end.
+
+    Returns True when the run is no longer running at the end.
+    """
+    pid = _read_float(run_dir / "pid")
+    if run_state(run_dir)[0] != "running" or pid is None:
+        raise RunBusy(f"The run {run_dir.name} is not running.")
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(int(pid), signal.SIGTERM)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if run_state(run_dir)[0] != "running":
+            return True
+        time.sleep(0.1)
+    return run_state(run_dir)[0] != "running"
+
+
+def delete(run_dir: Path) -> None:
+    """Remove a run folder (not while it runs)."""
+    if run_state(run_dir)[0] == "running":
+        raise RunBusy(f"The run {run_dir.name} is running; stop it first.")
+    shutil.rmtree(run_dir)
+
+
+class MetricsFollower:
+    """Reads a run's new events since the last call; notices when the file was rewritten.
+
+    A resume rewrites metrics.jsonl without the events after its checkpoint: ``poll`` then returns
+    ``reset=True`` and every event from the start.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / "metrics.jsonl"
+        self.offset = 0
+        self.inode: int | None = None
+        self.partial = b""
+
+    def poll(self) -> tuple[list[dict[str, Any]], bool]:
+        """(new events, reset)."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return [], False
+        reset = False
+        if self.inode is not None and (stat.st_ino != self.inode or stat.st_size < self.offset):
+            self.offset, self.partial, reset = 0, b"", True
+        self.inode = stat.st_ino
+        if stat.st_size == self.offset:
+            return [], reset
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()  # an unfinished last line waits for its end
+        events = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line))
+        return events, reset

@@ -1,0 +1,220 @@
+"""The live training screen: one run's chart, progress, device and hyperparameters; stop and resume.
+
+The run is a separate process; this screen only follows its files. A thread worker (group
+"run-follow") tails metrics.jsonl and posts ``RunUpdate`` messages, so closing the screen or the app
+leaves the run going, and opening it again picks the run up where it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+
+from tutor import paths
+from tutor.training import runs
+from tutor.ui.widgets.loss_chart import LossChart
+
+POLL_S = 0.25
+
+
+class RunUpdate(Message):
+    """New events from a run's metrics, and its state at the time they were read."""
+
+    def __init__(self, events: list[dict[str, Any]], reset: bool, state: str, message: str) -> None:
+        super().__init__()
+        self.events = events
+        self.reset = reset
+        self.state = state
+        self.message = message
+
+
+def follow_run(
+    run_dir: Path, post: Any, cancelled: threading.Event, poll_s: float = POLL_S
+) -> None:
+    """Post a RunUpdate for every batch of new events or change of state until ``cancelled``."""
+    follower = runs.MetricsFollower(run_dir)
+    last_state: tuple[str, str] | None = None
+    while not cancelled.is_set():
+        events, reset = follower.poll()
+        state = runs.run_state(run_dir)
+        if events or reset or state != last_state:
+            post(RunUpdate(events, reset, state[0], state[1]))
+            last_state = state
+        cancelled.wait(poll_s)
+
+
+class TrainingScreen(Screen[None]):
+    """Follows one run: ``s`` stops it (with a checkpoint), ``c`` resumes it, escape goes back."""
+
+    BINDINGS = [
+        Binding("escape,b", "back", "Back"),
+        Binding("s", "stop", "Stop"),
+        Binding("c", "resume", "Resume"),
+        Binding("a", "again", "Train again"),
+    ]
+
+    DEFAULT_CSS = """
+    TrainingScreen #training-info { height: auto; padding: 0 1; }
+    TrainingScreen #training-progress { height: 1; padding: 0 1; }
+    TrainingScreen #training-progress ProgressBar { width: 32; }
+    TrainingScreen #training-status { width: 1fr; }
+    TrainingScreen #training-notice { height: auto; max-height: 3; padding: 0 1; color: $warning; }
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.run_dir = paths.runs_dir() / run_id
+        self.start_info: dict[str, Any] = {}
+        self.last_step: dict[str, Any] = {}
+        self.last_epoch: dict[str, Any] = {}
+        self.state = "running"
+        self.state_message = ""
+        self.notices: list[str] = []
+        self._cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="training-info", markup=False)
+        with Horizontal(id="training-progress"):
+            yield ProgressBar(total=None, show_eta=False, id="training-bar")
+            yield Static(id="training-status", markup=False)
+        yield Static(id="training-notice", markup=False)
+        yield LossChart(id="training-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"Training run {self.run_id}"
+        try:
+            self.config = runs.load_config(self.run_dir)
+        except (OSError, ValueError, TypeError):
+            self.query_one("#training-info", Static).update(f"No run {self.run_id} is on disk.")
+            return
+        self._show_info()
+        self._start_following()
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+    def _start_following(self) -> None:
+        """(Re)start the follower; the previous one, if any, ends at its next poll."""
+        self._cancel.set()
+        self._cancel = threading.Event()
+        self._follow(self._cancel)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="run-follow",
+        exit_on_error=False,
+        description="follow run",
+    )
+    def _follow(self, cancelled: threading.Event) -> None:
+        follow_run(self.run_dir, self.post_message, cancelled)
+
+    # What the run says -----------------------------------------------------------------------
+
+    def on_run_update(self, update: RunUpdate) -> None:
+        chart = self.query_one(LossChart)
+        if update.reset:
+            chart.reset()
+            self.notices.clear()
+            self.last_step, self.last_epoch = {}, {}
+        for event in update.events:
+            kind = event.get("event")
+            if kind == "start":
+                self.start_info = event
+            elif kind == "step":
+                self.last_step = event
+            elif kind == "epoch":
+                self.last_epoch = event
+            elif kind in ("notice", "failed", "stopped") and event.get("message"):
+                self.notices.append(str(event["message"]))
+        chart.add_events(update.events)
+        self.state, self.state_message = update.state, update.message
+        self._show_info()
+
+    def _show_info(self) -> None:
+        config = self.config
+        device = self.start_info.get("device", "(starting: loading torch and the data)")
+        where = self.start_info.get("where", "")
+        info = Text()
+        info.append(f"{config.model}", style="bold")
+        info.append(f" on {config.dataset} · {config.hyperparameters()}\n")
+        info.append("device: ", style="bold")
+        info.append(device + (f" · {where}" if where else ""))
+        if self.last_epoch:
+            e = self.last_epoch
+            info.append(
+                f"\nepoch {e['epoch']}: train loss {e['train_loss']:.4f} · val loss "
+                f"{e['val_loss']:.4f} · val accuracy {e['val_accuracy']:.1%}"
+            )
+        self.query_one("#training-info", Static).update(info)
+
+        bar = self.query_one("#training-bar", ProgressBar)
+        steps_per_epoch = int(self.start_info.get("steps_per_epoch", 0))
+        total = steps_per_epoch * config.epochs
+        step = int(self.last_step.get("step", self.last_epoch.get("step", 0)))
+        if total:
+            bar.update(total=total, progress=min(step, total))
+        status = self.state
+        if self.state == "running" and self.last_step:
+            rate = float(self.last_step.get("samples_per_s", 0.0))
+            steps_per_s = rate / max(1, config.batch_size)
+            eta = (total - step) / steps_per_s if steps_per_s else 0.0
+            status += (
+                f" · epoch {self.last_step['epoch']}/{config.epochs} · step {step}/{total} · "
+                f"{rate:,.0f} samples/s · ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+            )
+        elif self.state == "done" and total:
+            bar.update(progress=total)
+        self.query_one("#training-status", Static).update(" " + status)
+        lines = self.notices[-2:]
+        if self.state in ("failed", "stopped") and self.state_message:
+            lines = [*lines[-1:], self.state_message] if self.state_message not in lines else lines
+        self.query_one("#training-notice", Static).update("\n".join(lines))
+
+    # Actions ----------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self._cancel.set()
+        self.app.pop_screen()
+
+    def action_stop(self) -> None:
+        try:
+            runs.stop(self.run_dir)
+        except runs.RunBusy as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify("Stopping: the run saves a checkpoint first.")
+
+    def action_resume(self) -> None:
+        if runs.run_state(self.run_dir)[0] == "running":
+            self.notify("The run is already running.", severity="warning")
+            return
+        if runs.run_state(self.run_dir)[0] == "done":
+            self.notify("The run is done; start a new one from the lesson or the CLI.")
+            return
+        runs.start(self.run_dir, resume=True)
+        self.notify("Resuming from the last checkpoint.")
+        self._start_following()
+
+    def action_again(self) -> None:
+        """A new run with the same settings, shown in place of this one."""
+        from tutor.training.config import TrainConfig
+
+        config = TrainConfig.from_dict(self.config.to_dict())
+        run_dir = runs.create_run(config)
+        runs.start(run_dir)
+        self._cancel.set()
+        self.app.switch_screen(TrainingScreen(run_dir.name))
