@@ -68,9 +68,17 @@ def run(args: argparse.Namespace) -> int:
             return _plain(db, glossary, args.mode, args.count)
         db.set_setting(MODE_KEY, args.mode)
         db.set_setting(COUNT_KEY, str(args.count))
+        if lessons is not None:
+            # Lessons from elsewhere: a quiz-only app over their glossary.
+            from tutor.ui.screens.quiz import QuizApp
+
+            QuizApp(glossary, db, mode=args.mode, count=args.count).run()
+            return 0
     finally:
         db.close()
-    return _app(lessons, args.mode, args.count)
+    from tutor.cli.app_cmd import run_app
+
+    return run_app(start="quiz")
 
 
 def _stats(db: Database, glossary: Glossary) -> int:
@@ -95,16 +103,3 @@ def _plain(db: Database, glossary: Glossary, mode: Mode, count: int) -> int:
     session = QuizSession(QuizScheduler(db, glossary), mode, count)
     run_plain(session, sys.stdin, sys.stdout)
     return 0
-
-
-def _app(lessons: Path | None, mode: Mode, count: int) -> int:
-    """The app on the quiz screen: the full app for the bundled lessons, else a quiz-only app."""
-    import importlib.util
-
-    if lessons is None and importlib.util.find_spec("tutor.ui.app") is not None:
-        from tutor.cli.app_cmd import run_app
-
-        return run_app(start="quiz")
-    from tutor.ui.screens.quiz import run_quiz_app
-
-    return run_quiz_app(lessons, mode, count)

@@ -9,7 +9,6 @@ and storage come from ``tutor.quiz``; this module only shows them.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
@@ -352,22 +351,3 @@ class QuizApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.quiz)
-
-
-def run_quiz_app(lessons: Path | None, mode: Mode, count: int) -> int:
-    """Run ``QuizApp`` over the glossary in ``lessons``; 1 with a sentence when it cannot start."""
-    from tutor.cli.common import database_or_none, fail
-    from tutor.quiz.source import QuizError, load_quiz_glossary
-
-    try:
-        glossary = load_quiz_glossary(lessons)
-    except QuizError as exc:
-        return fail(str(exc))
-    db = database_or_none()
-    if db is None:
-        return 1
-    try:
-        QuizApp(glossary, db, mode=mode, count=count).run()
-    finally:
-        db.close()
-    return 0
