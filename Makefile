@@ -1,37 +1,23 @@
-# Two commands matter: `make run` starts the tutor, `make test` runs the tests.
-# Each creates .venv and installs the tutor into it when missing.
-
+# Shortcuts for scripts/dev.py, which needs nothing but Python and pip.
 PYTHON ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format bench clean
+.PHONY: run test check format bench clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+run:
+	$(PYTHON) scripts/dev.py run
 
-run: $(STAMP)
-	$(BIN)/pytorch-tutor
+test:
+	$(PYTHON) scripts/dev.py test
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+check:
+	$(PYTHON) scripts/dev.py check
 
-check: $(STAMP)
-	$(BIN)/ruff check tutor tests benchmarks scripts
-	$(BIN)/ruff format --check tutor tests benchmarks scripts
-	$(BIN)/mypy
-	$(BIN)/pytorch-tutor lint
+format:
+	.venv/bin/ruff check --fix tutor tests benchmarks scripts
+	.venv/bin/ruff format tutor tests benchmarks scripts
 
-format: $(STAMP)
-	$(BIN)/ruff check --fix tutor tests benchmarks scripts
-	$(BIN)/ruff format tutor tests benchmarks scripts
-
-bench: $(STAMP)
-	$(BIN)/python benchmarks/startup.py
+bench:
+	.venv/bin/python benchmarks/startup.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv build dist .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,8 @@ def tutor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(home))
     monkeypatch.setenv("PYTORCH_TUTOR_DATA", str(data))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    # No network in tests: dataset resolution never tries a download.
+    monkeypatch.setenv("PYTORCH_TUTOR_OFFLINE", "1")
     for name in ("NO_COLOR", "TEXTUAL_DEBUG", "TEXTUAL_DEVTOOLS_PORT", "TEXTUAL_ANIMATIONS"):
         monkeypatch.delenv(name, raising=False)
     return home

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList
+from textual.widgets._header import HeaderTitle
 
 from tutor.lessons import load_catalog
 from tutor.ui.app import TutorApp
@@ -42,6 +43,8 @@ async def test_open_step_quit_and_resume() -> None:
         await pilot.pause()
         assert app.screen.step.full_id == "basics.more"
         assert "step 2/3" in app.screen.sub_title
+        header = str(app.screen.query_one(HeaderTitle).render())
+        assert header.startswith("More about tensors") and "step 2/3" in header
         await pilot.press("q")
     again = make_app()
     async with again.run_test(size=SIZE) as pilot:

@@ -1,7 +1,8 @@
-"""The exercise panel in a tiny app: solve with a hint after one failure, keys work while code runs."""
+"""The exercise panel in a tiny app: solving, hints, keys, focus, verdict lines, scrolling, drafts."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -9,13 +10,24 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Footer, RichLog, Static, TextArea
 
+from tutor.checks.context import kind_of, with_article
+from tutor.kernel import RunResult
 from tutor.lessons import load_catalog
 from tutor.lessons.model import ExerciseStep
 from tutor.store import open_database
+from tutor.store.drafts import load_draft
 from tutor.store.progress import Progress
-from tutor.ui.widgets.exercise import ExercisePanel, close_kernel, describe_summary
+from tutor.ui.widgets.exercise import (
+    ExercisePanel,
+    close_kernel,
+    describe_summary,
+    failure_sentence,
+)
 from tutor.ui.widgets.exercise_repl import ReplInput
 
 LESSONS = Path(__file__).parent / "fixtures" / "exercises" / "good"
@@ -36,6 +48,38 @@ class PanelApp(App[None]):
 
     def on_unmount(self) -> None:
         close_kernel(self)
+
+
+class ReaderLikeApp(PanelApp):
+    """The panel below a long prompt in a scrolling body, with the reader's escape and n keys."""
+
+    BINDINGS = [Binding("escape", "leave_editor", "Leave"), Binding("n", "next", "Next")]
+
+    def __init__(self, step: ExerciseStep) -> None:
+        super().__init__(step)
+        self.next_pressed = 0
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static("\n".join(f"prompt line {i}" for i in range(16)), id="filler")
+            yield ExercisePanel(self.step)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.query_one(ExercisePanel).focus_editor)
+
+    def action_leave_editor(self) -> None:
+        # What the reader does: escape in the editor or the REPL line focuses the panel.
+        self.set_focus(self.query_one(ExercisePanel))
+
+    def action_next(self) -> None:
+        self.next_pressed += 1
+
+
+def in_view(app: App[Any], widget: Widget) -> bool:
+    """Whether the whole widget shows inside the scrolling body."""
+    body = app.query_one("#body")
+    return body.region.contains_region(widget.region)
 
 
 @pytest.fixture(autouse=True)
@@ -170,3 +214,168 @@ def test_panel_module_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+async def test_focus_contract_keys_from_each_widget_and_output_never_focused() -> None:
+    app = ReaderLikeApp(exercise("neuron"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        panel = app.query_one(ExercisePanel)
+        editor = app.query_one("#exercise-editor", TextArea)
+        repl = app.query_one("#exercise-repl", ReplInput)
+        assert panel.can_focus and app.focused is editor  # focus_editor on open
+
+        # Typing goes in once; escape is not swallowed by the editor: the reader gets it.
+        await pilot.press("end", "x")
+        assert editor.text.startswith("y = ...x")
+        await pilot.press("escape")
+        assert app.focused is panel
+        await pilot.press("n")
+        assert app.next_pressed == 1
+        await pilot.press("f2")  # F-keys on the panel itself
+        assert text_of(app, "#exercise-hint").startswith("Hint 1/3")
+
+        # Tab from the panel reaches the REPL line, whose F-keys bubble to the panel too.
+        await pilot.press("tab")
+        assert app.focused is repl
+        await pilot.press("f2")
+        assert text_of(app, "#exercise-hint").count("Hint") == 2
+        await pilot.press("n")  # a letter in the REPL is typed, not a shortcut
+        assert repl.value == "n" and app.next_pressed == 1
+        await pilot.press("escape")
+        assert app.focused is panel
+        await pilot.press("tab", "tab")
+        assert app.focused is editor
+        await pilot.press("f3")
+        assert text_of(app, "#exercise-hint").startswith("Solution:")
+
+        # The output pane never takes focus, so letters cannot fire app shortcuts from it.
+        output = app.query_one("#exercise-output", RichLog)
+        assert not output.can_focus
+        await pilot.click("#exercise-output")
+        assert app.focused is not output
+
+        # The REPL line has a prompt that stays once something is typed.
+        assert str(app.query_one("#exercise-repl-prompt", Static).render()) == ">>> "
+        assert repl.region.x > app.query_one("#exercise-repl-prompt").region.x
+
+
+async def test_verdict_lines_are_the_useful_sentence_and_scroll_into_view() -> None:
+    # A short timeout keeps the endless loop quick.
+    app = ReaderLikeApp(dataclasses.replace(exercise("neuron"), timeout=1.0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        editor = app.query_one("#exercise-editor", TextArea)
+        verdict = app.query_one("#exercise-verdict", Static)
+        app.query_one("#body").scroll_home(animate=False)
+        await pilot.pause()
+        assert not in_view(app, verdict)  # below the long prompt
+
+        editor.load_text("y = (\n")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert text_of(app, "#exercise-verdict") == (
+            "✗ SyntaxError: '(' was never closed  (F2: a hint)"
+        )
+        assert in_view(app, verdict) and in_view(app, editor)
+        log = log_text(app)
+        assert "    y = (\n        ^" in log  # the caret snippet stays in the output pane
+        assert log.count("SyntaxError") == 1  # printed once, not again with a ✗
+
+        editor.load_text("y = 1\n")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert text_of(app, "#exercise-verdict").startswith(
+            "✗ `y` should be a tensor, but it is an int."
+        )
+
+        editor.load_text("while True:\n    pass\n")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        line = text_of(app, "#exercise-verdict")
+        assert "ran longer than 1 s" in line
+        assert "Your variables are as they were before this run." in line
+        assert log_text(app).count("ran longer than") == 1
+
+        await pilot.press("f2")
+        await pilot.pause()
+        assert in_view(app, app.query_one("#exercise-hint", Static))
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert text_of(app, "#exercise-verdict").startswith("Reset")
+        assert in_view(app, verdict)
+
+
+async def test_draft_kept_restored_reset_twice_and_solved_before() -> None:
+    step = exercise("neuron")
+    app = PanelApp(step)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.query_one(ExercisePanel).focus_editor()
+        await pilot.press("end", *" + 0")
+    assert load_draft(open_database(), step.full_id) == "y = ... + 0\n"
+
+    app = PanelApp(step)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        editor = app.query_one("#exercise-editor", TextArea)
+        assert editor.text == "y = ... + 0\n"
+        assert text_of(app, "#exercise-verdict").startswith("Your code from last time")
+        editor.focus()
+        # F8 resets the variables but keeps the code; F8 again brings the starter back.
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert "F8 again puts the starter code back" in text_of(app, "#exercise-verdict")
+        assert editor.text == "y = ... + 0\n"
+        await pilot.press("f8")
+        await pilot.pause()
+        assert editor.text == "y = ...\n"
+        assert load_draft(app.db, step.full_id) is None
+
+        editor.load_text(step.solution + "\n")
+        await pilot.press("f5")
+        await settle(app, pilot)
+        assert text_of(app, "#exercise-verdict").startswith("✓ Solved!")
+    assert load_draft(open_database(), step.full_id) == step.solution + "\n"
+
+    app = PanelApp(step)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert text_of(app, "#exercise-verdict").startswith("✓ Solved before.")
+        assert app.query_one("#exercise-editor", TextArea).text == step.solution + "\n"
+
+
+def test_failure_sentence_for_each_kind_of_failed_run() -> None:
+    syntax = RunResult(
+        "error",
+        error="  File \"<answer>\", line 1\n    y = (\n        ^\nSyntaxError: '(' was never closed",
+    )
+    assert failure_sentence(syntax) == "SyntaxError: '(' was never closed"
+    mixed = RunResult(
+        "error",
+        error=(
+            "Traceback (most recent call last):\n"
+            '  File "<answer>", line 2, in <module>\n    y = a + b\n'
+            "RuntimeError: Expected all tensors to be on the same device\n"
+            "Mixed devices: move them with .to(device)."
+        ),
+    )
+    assert failure_sentence(mixed) == (
+        "RuntimeError: Expected all tensors to be on the same device "
+        "Mixed devices: move them with .to(device)."
+    )
+    plain = RunResult("error", error="NameError: name 'q' is not defined")
+    assert failure_sentence(plain) == "NameError: name 'q' is not defined"
+    stopped = RunResult("timeout", error="Your code ran longer than 5 s.", notice="Restored.")
+    assert failure_sentence(stopped) == "Your code ran longer than 5 s. Restored."
+
+
+def test_articles_before_type_names() -> None:
+    assert [with_article(w) for w in ("int", "float", "ellipsis", "nn.Module", "list")] == [
+        "an int",
+        "a float",
+        "an ellipsis",
+        "a nn.Module",
+        "a list",
+    ]
+    assert (kind_of(3), kind_of(None), kind_of([1])) == ("an int", "None", "a list")

@@ -20,7 +20,7 @@ import pytest
 
 from tutor.lessons import load_catalog
 from tutor.lessons.catalog import Catalog
-from tutor.lessons.model import ExerciseStep, Glossary, TrainingStep
+from tutor.lessons.model import ConceptStep, ExerciseStep, Glossary, TrainingStep
 
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = REPO / "lessons"
@@ -102,6 +102,31 @@ def test_every_exercise_is_complete(catalog: Catalog) -> None:
         assert step.terms, step.full_id
         # Expression checks need a sentence saying what is wrong; lint relies on it.
         assert all(c.message for c in step.checks if c.kind == "expr"), step.full_id
+
+
+# Steps whose typical mistakes the kernel's misconception detectors explain (lint proves each
+# detector's message through a wrong answer of the step).
+DETECTORS = {
+    "tensors.neuron-sum": ["missing-bias", "missing-activation"],
+    "tensors.neuron-mm": ["missing-bias", "missing-activation"],
+    "neural-networks.flatten": ["transposed"],
+    "neural-networks.softmax": ["softmax-wrong-dim"],
+    "training.loop": ["missing-zero-grad"],
+}
+
+
+@pytest.mark.parametrize("full_id", sorted(DETECTORS))
+def test_typical_mistakes_use_the_detectors(catalog: Catalog, full_id: str) -> None:
+    step = catalog.step(full_id)
+    assert isinstance(step, ExerciseStep)
+    found = [c.params.get("detector") for c in step.checks if c.kind == "misconception"]
+    assert found == DETECTORS[full_id]
+
+
+def test_the_predict_page_shows_the_trained_classifier(catalog: Catalog) -> None:
+    step = catalog.step("fashion-mnist.predict")
+    assert isinstance(step, ConceptStep)
+    assert step.picture == "classify-trained"
 
 
 def test_fashion_mnist_trains_the_mlp_below_0_4(catalog: Catalog) -> None:

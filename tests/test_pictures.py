@@ -412,3 +412,136 @@ async def test_a_failing_child_gives_one_sentence(monkeypatch: pytest.MonkeyPatc
         content = app.query_one("#guess", PictureBase).content
         assert isinstance(content, Text)
         assert content.plain.startswith("The pictures cannot be drawn")
+
+
+# --- "view classify" of a trained network: the newest finished run's checkpoint ----------------
+
+
+def _fake_run(model: str, state: str, favourite: int, *, damaged: bool = False) -> Path:
+    """A run folder in the trainer's layout whose checkpoint makes the net always say ``favourite``.
+
+    Every weight is zero and the last layer's bias favours one class, so the probabilities show
+    whether these weights were loaded (an untrained net says about 10 % for every class).
+    """
+    import json
+
+    import torch
+
+    from tutor.training.checkpoint import FORMAT, save_checkpoint
+    from tutor.training.config import TrainConfig
+    from tutor.training.models import build_model
+    from tutor.training.runs import checkpoint_path, create_run
+
+    made = create_run(TrainConfig(model=model, dataset="fashion-mnist", epochs=1))
+    # Run ids sort by their time stamp: number them so each new run is the newest.
+    folder = made.with_name(f"20260101-{len(list(made.parent.iterdir())):06d}-{model}-0000")
+    made.rename(folder)
+    net = build_model(model)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.zero_()
+        last = [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1]
+        last.bias[favourite] = 20.0
+    config = json.loads((folder / "config.json").read_text())
+    checkpoint = checkpoint_path(folder)
+    if damaged:
+        checkpoint.write_bytes(b"not a checkpoint")
+    else:
+        save_checkpoint(
+            checkpoint,
+            {
+                "format": FORMAT,
+                "model": net.state_dict(),
+                "optimizer": {},
+                "epoch": 1,
+                "step_in_epoch": 0,
+                "step": 10,
+                "config": config,
+                "classes": list(FASHION_CLASSES),
+            },
+        )
+    (folder / "metrics.jsonl").write_text(json.dumps({"event": "epoch", "epoch": 1}) + "\n")
+    (folder / "state.json").write_text(json.dumps({"state": state, "message": ""}))
+    return folder
+
+
+@pytest.mark.slow
+def test_trained_classify_falls_back_to_the_untrained_view_with_advice() -> None:
+    from tutor.pictures.produce import NO_TRAINED_CAPTION, classify_trained, classify_untrained
+
+    guess = classify_trained(index=0, seed=0)
+    assert "error" not in guess
+    assert guess["trained"] is False and guess["run"] is None
+    assert guess["caption"] == NO_TRAINED_CAPTION
+    assert (
+        "[[@fashion-mnist.train]]" in guess["caption"]
+        and "pytorch-tutor train mlp" in guess["caption"]
+    )
+    untrained = classify_untrained(index=0, seed=0)
+    assert guess["probabilities"] == untrained["probabilities"]
+    assert guess["image"] == untrained["image"] and guess["label"] == untrained["label"]
+
+
+@pytest.mark.slow
+def test_trained_classify_reads_the_newest_finished_classifier_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from tutor.pictures.produce import classify_trained, main
+
+    wanted = _fake_run("mlp", "done", favourite=3)  # Dress
+    _fake_run("mlp-dropout", "failed", favourite=5)  # newer but unfinished: ignored
+    _fake_run("mnist-mlp", "done", favourite=7)  # another data set's network: ignored
+    _fake_run("mlp-dropout", "done", favourite=1, damaged=True)  # unreadable: the next is used
+    guess = classify_trained(index=2)
+    assert guess["trained"] is True and guess["run"] == wanted.name
+    probabilities = guess["probabilities"]
+    assert len(probabilities) == len(guess["class_names"]) == 10
+    assert probabilities[3] > 0.99 and abs(sum(probabilities) - 1.0) < 1e-4
+    assert guess["class_names"] == list(FASHION_CLASSES)
+    assert guess["label"] in FASHION_CLASSES and to_pixels(guess["image"]).width == 28
+    assert wanted.name in guess["caption"] and "mlp" in guess["caption"]
+    # A newer good mlp-dropout run takes over; its dropout is off (eval mode), so it is exact.
+    newer = _fake_run("mlp-dropout", "done", favourite=8)
+    assert main(["classify-trained", "--index", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["run"] == newer.name and data["probabilities"][8] > 0.99
+
+
+class TrainedApp(App[None]):
+    def compose(self) -> ComposeResult:
+        from tutor.ui.widgets.pictures import TrainedClassifyView
+
+        yield TrainedClassifyView(id="trained")
+
+
+async def test_trained_view_shows_the_caption_with_links_as_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from tutor.pictures.produce import NO_TRAINED_CAPTION
+    from tutor.ui.screens.reader import picture_view
+    from tutor.ui.widgets import pictures
+
+    assert isinstance(picture_view("classify-trained"), pictures.TrainedClassifyView)
+    canned = {**CANNED_CLASSIFY, "trained": False, "run": None, "caption": NO_TRAINED_CAPTION}
+    kinds: list[str] = []
+
+    def command(kind: str) -> list[str]:
+        kinds.append(kind)
+        return [sys.executable, "-c", f"print({json.dumps(json.dumps(canned))})"]
+
+    monkeypatch.setattr(pictures, "produce_command", command)
+    app = TrainedApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = "\n".join(lines(app.query_one("#trained", PictureBase).content))
+    assert kinds == ["classify-trained"]
+    assert "sneaker" in shown and "70.0%" in shown
+    assert "no trained model yet" in shown and "[[" not in shown
+    # The caption wraps at 80 columns rather than losing its end.
+    words = " ".join(shown.split())
+    assert "fashion-mnist.train (or `pytorch-tutor train mlp`)" in words

@@ -215,3 +215,17 @@ def test_config_rejects_bad_values_with_choices() -> None:
         TrainConfig(optimizer="rmsprop").validate()
     with pytest.raises(ConfigError, match="--epochs"):
         TrainConfig(epochs=0).validate()
+
+
+def test_device_line_says_why_cores_were_left_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.training import trainer
+
+    monkeypatch.setattr(trainer, "usable_cores", lambda: 2)
+    monkeypatch.setattr(trainer, "free_threads", lambda cores=None: 1)
+    sink = ListSink()
+    train(tiny(threads=None, epochs=1), tmp_path / "last.pt", sink)
+    start = next(e for e in sink.events if e["event"] == "start")
+    assert start["device"] == "cpu, 1 thread (1 of 2 cores left free for the UI)"
+    assert start["threads"] == 1

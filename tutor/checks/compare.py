@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tutor.checks.context import CheckFailed
+from tutor.checks.context import CheckFailed, kind_of
 
 DEFAULT_RTOL = 1e-4
 DEFAULT_ATOL = 1e-5
@@ -89,7 +89,7 @@ def compare_values(
         want = want.item()
     if isinstance(want, torch.Tensor):
         if not isinstance(got, torch.Tensor):
-            raise CheckFailed(f"`{name}` should be a tensor, but it is a {type(got).__name__}.")
+            raise CheckFailed(f"`{name}` should be a tensor, but it is {kind_of(got)}.")
         check_shape(name, got, tuple(want.shape))
         if got.dtype != want.dtype:
             raise CheckFailed(
@@ -111,7 +111,7 @@ def compare_values(
                 f"{fmt_shape(tuple(got.shape))}." + shape_advice(tuple(got.shape), ())
             )
         if not is_number(got):
-            raise CheckFailed(f"`{name}` should be a number, but it is a {type(got).__name__}.")
+            raise CheckFailed(f"`{name}` should be a number, but it is {kind_of(got)}.")
         if not math.isclose(float(got), float(want), rel_tol=rtol, abs_tol=atol):
             raise CheckFailed(
                 f"`{name}` is {fmt_number(float(got))} but should be about {fmt_number(float(want))}.",
@@ -153,7 +153,7 @@ def compare_modules(name: str, got: Any, want: Any, rtol: float, atol: float) ->
     import torch
 
     if not isinstance(got, torch.nn.Module):
-        raise CheckFailed(f"`{name}` should be an nn.Module, but it is a {type(got).__name__}.")
+        raise CheckFailed(f"`{name}` should be an nn.Module, but it is {kind_of(got)}.")
     got_state, want_state = got.state_dict(), want.state_dict()
     missing = [k for k in want_state if k not in got_state]
     extra = [k for k in got_state if k not in want_state]

@@ -19,6 +19,17 @@ from tutor.kernel.recorder import CallLog, Recorder
 CHECK_SEED = 1234
 
 
+def with_article(word: str) -> str:
+    """``word`` after "a" or "an" as English wants it: "an int", "a float", "an nn.Module"."""
+    # The sound decides, but a leading vowel letter is right for every Python type name in use.
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def kind_of(value: Any) -> str:
+    """What a value is, for "but it is ...": "an int", "a list", or "None"."""
+    return "None" if value is None else with_article(type(value).__name__)
+
+
 class CheckTimeout(BaseException):
     """Learner code ran past its deadline during a check (a BaseException so bare excepts miss it)."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tutor.checks.calls import check_banned, check_no_loops, check_required
 from tutor.checks.compare import check_shape, compare_values, dtype_name
-from tutor.checks.context import CheckFailed, CheckTimeout, Context
+from tutor.checks.context import CheckFailed, CheckTimeout, Context, kind_of, with_article
 from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
 from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
@@ -60,8 +60,8 @@ def check_type(ctx: Context, params: dict[str, Any], message: str | None) -> Non
         return
     if wanted == "path-exists":
         raise CheckFailed(message or f"There is no file at `{name}` ({value!r}): save it there.")
-    words = TYPE_WORDS.get(wanted, f"a {wanted}")
-    raise CheckFailed(message or f"`{name}` should be {words}, but it is a {type(value).__name__}.")
+    words = TYPE_WORDS.get(wanted, with_article(wanted))
+    raise CheckFailed(message or f"`{name}` should be {words}, but it is {kind_of(value)}.")
 
 
 def _tensor(ctx: Context, name: str) -> Any:
@@ -69,7 +69,7 @@ def _tensor(ctx: Context, name: str) -> Any:
 
     value = ctx.learner_value(name)
     if not isinstance(value, torch.Tensor):
-        raise CheckFailed(f"`{name}` should be a tensor, but it is a {type(value).__name__}.")
+        raise CheckFailed(f"`{name}` should be a tensor, but it is {kind_of(value)}.")
     return value
 
 
@@ -120,9 +120,7 @@ def check_device(ctx: Context, params: dict[str, Any], message: str | None) -> N
                 )
         return
     if not isinstance(value, torch.Tensor):
-        raise CheckFailed(
-            f"`{name}` should be a tensor or module, but it is a {type(value).__name__}."
-        )
+        raise CheckFailed(f"`{name}` should be a tensor or module, but it is {kind_of(value)}.")
     if not _same_device(value.device, want):
         raise CheckFailed(
             message

@@ -11,7 +11,7 @@ import ast
 from typing import Any
 
 from tutor.checks.compare import compare_values
-from tutor.checks.context import CheckFailed, CheckTimeout, Context, helpers
+from tutor.checks.context import CheckFailed, CheckTimeout, Context, helpers, kind_of
 from tutor.kernel.runner import short_traceback
 
 SIZE_NAMES = ("n", "c", "h", "w", "k", "m", "d")
@@ -74,9 +74,7 @@ def check_property(ctx: Context, params: dict[str, Any], message: str | None) ->
     name = params["function"]
     learner_fn = ctx.learner_value(name)
     if not callable(learner_fn):
-        raise CheckFailed(
-            f"`{name}` should be a function, but it is a {type(learner_fn).__name__}."
-        )
+        raise CheckFailed(f"`{name}` should be a function, but it is {kind_of(learner_fn)}.")
     reference_fn = ctx.eval_reference(params["reference"])
     seeds = int(params.get("seeds", 5))
     for seed in range(seeds):

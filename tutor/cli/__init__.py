@@ -47,19 +47,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``pytorch-tutor`` and ``python -m tutor``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from tutor.cli.app_cmd import run_app
-
-        return run_app()
-    module = importlib.import_module(f"tutor.cli.{COMMANDS[args.command]}")
     try:
+        if args.command is None:
+            from tutor.cli.app_cmd import run_app
+
+            return run_app()
+        module = importlib.import_module(f"tutor.cli.{COMMANDS[args.command]}")
         return int(module.run(args))
     except UsageError as exc:
         parser.print_usage(sys.stderr)
-        print(f"pytorch-tutor {args.command}: {exc}", file=sys.stderr)
+        print(f"pytorch-tutor {args.command or ''}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
+        # The contract's codes are 0, 1 and 2: an interrupted command did not finish.
+        print("pytorch-tutor: interrupted.", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # A data folder that cannot be created or written (PYTORCH_TUTOR_HOME on a file, a
+        # read-only disk, a full disk): one sentence naming the path, never a traceback.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"pytorch-tutor: cannot use{where}: {exc.strerror or exc}. Check that the folder "
+            "exists and is writable (PYTORCH_TUTOR_HOME and PYTORCH_TUTOR_DATA move it).",
+            file=sys.stderr,
+        )
+        return 1

@@ -10,6 +10,10 @@ def run_app(start: str | None = None) -> int:
     # Textual swaps sys.stdout/stderr for objects without a real fileno, which breaks
     # multiprocessing's helpers once the app runs: start the tracker first.
     multiprocessing.resource_tracker.ensure_running()
+    from tutor.paths import home_dir
+
+    # A data folder that cannot be made is reported by the CLI in one sentence, before any screen.
+    home_dir()
     from tutor.ui.app import TutorApp
 
     TutorApp(start=start).run()

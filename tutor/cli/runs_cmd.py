@@ -60,7 +60,7 @@ def _list(as_json: bool) -> int:
     print(f"{'RUN':<32} {'STATE':<8} {'EPOCH':>6} {'VAL ACC':>8}  DEVICE")
     for run in found:
         accuracy = "-" if run.val_accuracy is None else f"{run.val_accuracy:.1%}"
-        device = run.device.split(" (", 1)[0]
+        device = runs.short_device(run.device)
         print(f"{run.id:<32} {run.state:<8} {run.progress:>6} {accuracy:>8}  {device}")
     return 0
 

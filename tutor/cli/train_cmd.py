@@ -2,7 +2,8 @@
 
 The run always lives in its own process and folder (so ``--detach`` and the app's runs view work
 the same way); without ``--detach`` this command follows it, printing a progress bar and a final
-chart, or JSON lines with ``--json``. Ctrl+C asks the run to checkpoint and stop.
+chart, or JSON lines with ``--json``. Ctrl+C asks the run to checkpoint and stop, then says
+whether it stopped (exit 1) or had already finished (exit 0).
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--optimizer", help="adam (default) or sgd")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--seed", type=int, help="random seed (default 7)")
-    parser.add_argument("--data-root", help="folder holding the datasets")
-    parser.add_argument("--resume", metavar="RUN", help="continue a run (its id, or last)")
+    parser.add_argument("--data-root", help="an existing folder holding the datasets")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue a run (its id, or last); only --epochs and --device may change",
+    )
     parser.add_argument("--detach", action="store_true", help="start the run and return at once")
     parser.add_argument("--json", action="store_true", help="one JSON object per line per event")
 
@@ -82,6 +87,59 @@ def _check_device(spec: str) -> str | None:
     return None
 
 
+def _check_data_root(value: str | None) -> None:
+    """An explicit --data-root must exist: a typo must not create folders (as root, anywhere)."""
+    if value is not None and not Path(value).expanduser().is_dir():
+        raise UsageError(f"--data-root {value} does not exist; create it or leave the option out.")
+
+
+# Options that decide what a run computes: a resumed run keeps the ones it started with, or its
+# checkpoint would no longer match (model, data) or its result would be no run's (lr, seed).
+_FIXED_ON_RESUME = (
+    ("dataset", "--dataset"),
+    ("batch_size", "--batch-size"),
+    ("lr", "--lr"),
+    ("optimizer", "--optimizer"),
+    ("seed", "--seed"),
+    ("data_root", "--data-root"),
+)
+
+
+def _resume_config(args: argparse.Namespace, config: Any) -> bool:
+    """Apply --epochs and --device to a resumed run's config; True when it changed.
+
+    Raises UsageError for any option a resume cannot change (an equal value is accepted).
+    """
+    if args.model and args.model != config.model:
+        raise UsageError(
+            f"the run is a {config.model} run, so it cannot resume as {args.model}; "
+            "start a new run instead."
+        )
+    changed = [
+        flag
+        for name, flag in _FIXED_ON_RESUME
+        if getattr(args, name) is not None and getattr(args, name) != getattr(config, name)
+    ]
+    if changed:
+        raise UsageError(f"{' and '.join(changed)} cannot change when resuming; start a new run.")
+    updated = False
+    if args.epochs is not None and args.epochs != config.epochs:
+        config.epochs = args.epochs
+        updated = True
+    if args.device is not None and args.device != config.device:
+        # Checkpoints load onto the CPU first, so a GPU run can go on elsewhere and back.
+        config.device = args.device
+        updated = True
+    if updated:
+        from tutor.training.config import ConfigError
+
+        try:
+            config.validate()
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+    return updated
+
+
 def _new_config(args: argparse.Namespace) -> Any:
     from tutor.training.config import ConfigError, TrainConfig
 
@@ -89,6 +147,7 @@ def _new_config(args: argparse.Namespace) -> Any:
         from tutor.training.models import MODELS
 
         raise UsageError(f"name a model to train: {', '.join(MODELS)} (or use --list).")
+    _check_data_root(args.data_root)
     config = TrainConfig(model=args.model)
     for name in (
         "dataset",
@@ -121,9 +180,21 @@ def run(args: argparse.Namespace) -> int:
             run_dir = runs.find_run(args.resume)
         except runs.RunNotFound as exc:
             raise UsageError(str(exc)) from exc
-        config = runs.load_config(run_dir)
-        if args.epochs is not None:
-            config.epochs = args.epochs
+        try:
+            config = runs.load_config(run_dir)
+        except (OSError, ValueError, TypeError):
+            return fail(
+                f"The run {run_dir.name} has a missing or damaged config.json, so it cannot "
+                f"resume; remove it with `pytorch-tutor runs delete {run_dir.name}`."
+            )
+        if runs.run_state(run_dir)[0] == "running":
+            # Checked before the config is rewritten: a running run's config must not change.
+            return fail(f"The run {run_dir.name} is already running.")
+        if _resume_config(args, config):
+            if args.device is not None:
+                problem = _check_device(config.device)
+                if problem:
+                    return fail(problem, 2)
             from tutor.atomic import atomic_write_text
 
             atomic_write_text(run_dir / "config.json", config.to_json())
@@ -215,7 +286,7 @@ def _clock(seconds: float) -> str:
 
 
 def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int:
-    """Print a run's events until it ends; Ctrl+C stops it (with a checkpoint).
+    """Print a run's events until it ends; Ctrl+C stops it (with a checkpoint), see _interrupted.
 
     After a resume (started at ``resumed_at``), the history before the run's new ``resume`` event
     goes into the chart but is not printed again.
@@ -253,16 +324,7 @@ def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int
                 break
             time.sleep(POLL_S)
     except KeyboardInterrupt:
-        print("", file=sys.stderr)
-        print("Stopping: saving a checkpoint ...", file=sys.stderr)
-        try:
-            runs.stop(run_dir, wait_s=60)
-        except runs.RunBusy:
-            pass
-        print(
-            f"Stopped. Continue with: pytorch-tutor train --resume {run_dir.name}", file=sys.stderr
-        )
-        return 130
+        return _interrupted(run_dir)
     # A last read: the final event may have landed after the state changed.
     for event in follower.poll()[0]:
         if event.get("event") in ("done", "failed", "stopped"):
@@ -290,6 +352,51 @@ def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int
             f"`pytorch-tutor train --resume {run_dir.name}`."
         )
     return fail(message or f"The run {run_dir.name} failed; see {run_dir / 'log'}.")
+
+
+def _interrupted(run_dir: Path) -> int:
+    """Ctrl+C while following: ask the run to checkpoint and stop, then say how it ended.
+
+    The run is in a session of its own, so the terminal's Ctrl+C never reaches it; stopping it is
+    this command's choice. Exit 1 when it stopped (or is stopping), 0 when it had already finished.
+    """
+    from tutor.training import runs
+
+    name = run_dir.name
+    print("", file=sys.stderr)
+    print(
+        "Stopping: the run saves a checkpoint first (Ctrl+C again stops waiting) ...",
+        file=sys.stderr,
+    )
+    try:
+        runs.stop(run_dir, wait_s=60)
+    except runs.RunBusy:
+        pass  # it ended on its own meanwhile: its state below says how
+    except KeyboardInterrupt:
+        pass  # the stop was asked for already; only the waiting ends
+    state, message = runs.run_state(run_dir)
+    if state == "done":
+        print(
+            f"The run {name} had already finished; see it with `pytorch-tutor runs show {name}`.",
+            file=sys.stderr,
+        )
+        return 0
+    if state == "running":
+        print(
+            f"The run {name} is stopping in the background at its next step; see it with "
+            f"`pytorch-tutor runs show {name}` and continue it with "
+            f"`pytorch-tutor train --resume {name}`.",
+            file=sys.stderr,
+        )
+        return 1
+    if state == "stopped":
+        print(
+            f"The run {name} stopped with a checkpoint; continue it with "
+            f"`pytorch-tutor train --resume {name}` or see it with `pytorch-tutor runs show {name}`.",
+            file=sys.stderr,
+        )
+        return 1
+    return fail(message or f"The run {name} failed; see `pytorch-tutor runs show {name}`.")
 
 
 def _num(value: Any) -> str:

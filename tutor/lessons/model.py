@@ -104,6 +104,7 @@ PICTURES = {
     "samples": "a row of Fashion-MNIST images from the bundled sample, with their classes",
     "transforms": "the lesson image before and after each transform",
     "classify-untrained": "an image beside an untrained network's class probabilities",
+    "classify-trained": "an image beside the newest trained classifier's class probabilities",
 }
 
 

@@ -91,7 +91,7 @@ def view_classify(
     color: bool | None = None,
     caption: str = "",
 ) -> RenderableType:
-    """The image (left) beside the probability bars (right), like the course's helper.
+    """The image (left) beside the probability bars (right), like the course's view_classify.
 
     Fits 80 columns with Fashion-MNIST's class names at the defaults (28 + 2 + about 40).
     """
@@ -102,5 +102,6 @@ def view_classify(
     grid.add_column(no_wrap=True)
     grid.add_row(picture, bars)
     if caption:
-        return Group(grid, Text(caption, no_wrap=True, overflow="ellipsis"))
+        # A caption may be a sentence with advice: it wraps rather than losing its end.
+        return Group(grid, Text(caption))
     return grid

@@ -7,6 +7,9 @@ object from its stdout. Kinds:
   (``{"pairs": [{"transform", "before", "after"}, ...]}``, pixels as nested ``[H][W][3]`` lists)
 * ``classify``: a Fashion-MNIST sample and the class probabilities of an untrained copy of the
   course's network (``{"image", "probabilities", "class_names", "label"}``)
+* ``classify-trained``: the same for the newest finished ``mlp`` or ``mlp-dropout`` run on
+  Fashion-MNIST, read from its checkpoint; adds ``trained``, ``caption`` and ``run``. Without such
+  a run it gives the untrained view with a caption saying how to train one (never an error).
 
 torch and torchvision are imported inside the functions only.
 """
@@ -123,6 +126,90 @@ def classify_untrained(index: int = 0, seed: int = 0) -> dict[str, Any]:
     }
 
 
+# The runs whose checkpoint holds the Fashion-MNIST classifier the predict page talks about.
+TRAINED_MODELS = ("mlp", "mlp-dropout")
+NO_TRAINED_CAPTION = (
+    "no trained model yet: train it in [[@fashion-mnist.train]] (or `pytorch-tutor train mlp`)"
+)
+
+
+def _trained_runs() -> list[Any]:
+    """Finished Fashion-MNIST runs of the course's classifier that have a checkpoint, newest first."""
+    from tutor.training.runs import list_runs
+
+    return [
+        run
+        for run in list_runs()
+        if run.state == "done"
+        and run.config.model in TRAINED_MODELS
+        and run.config.dataset == "fashion-mnist"
+        and run.checkpoint.is_file()
+    ]
+
+
+def _load_trained(run: Any) -> tuple[Any, list[str]] | None:
+    """The run's model with its checkpoint's weights, in eval mode, and its class names.
+
+    None when the checkpoint cannot be used (damaged, or weights of another shape), so an older
+    run gets its turn.
+    """
+    from tutor.training.checkpoint import CheckpointError, load_checkpoint
+    from tutor.training.data import FASHION_CLASSES
+    from tutor.training.models import build_model
+
+    try:
+        # torch.load(weights_only=True) onto the CPU: a checkpoint holds tensors, never code.
+        state = load_checkpoint(run.checkpoint)
+        classes = [str(name) for name in state.get("classes") or FASHION_CLASSES]
+        model = build_model(run.config.model, classes=len(classes))
+        model.load_state_dict(state["model"])
+    except (CheckpointError, RuntimeError, KeyError, TypeError, ValueError):
+        return None
+    model.eval()  # dropout off: the prediction of the trained network, not of a noisy copy
+    return model, classes
+
+
+def classify_trained(index: int = 0, seed: int = 0) -> dict[str, Any]:
+    """A sample picture and the newest trained classifier's probabilities for it.
+
+    Falls back to ``classify_untrained`` with a caption saying how to train one.
+    """
+    import torch
+
+    from tutor.pictures.samples import fashion_samples
+
+    samples = fashion_samples(1, start=index)
+    if not samples:
+        raise ValueError(f"The sample has no picture number {index}.")
+    sample = samples[0]
+    for run in _trained_runs():
+        loaded = _load_trained(run)
+        if loaded is None:
+            continue
+        model, classes = loaded
+        grey = [[pixel[0] for pixel in row] for row in sample.pixels.rows]
+        # The training runs' normalisation: bytes to [-1, 1], as Normalize((0.5,), (0.5,)).
+        x = (torch.tensor(grey, dtype=torch.float32) / 255 - 0.5) / 0.5
+        with torch.no_grad():
+            probabilities = torch.exp(model(x.view(1, 1, 28, 28)))[0].tolist()
+        epochs = f", {run.epoch} epoch{'s' if run.epoch != 1 else ''}" if run.epoch else ""
+        return {
+            "image": grey,
+            "probabilities": probabilities,
+            "class_names": classes,
+            "label": sample.name,
+            "trained": True,
+            "run": run.id,
+            "caption": (
+                f"The trained {run.config.model} (run {run.id}{epochs}) looking at a test "
+                f"picture of class {sample.name}."
+            ),
+        }
+    result = classify_untrained(index, seed)
+    result.update(trained=False, run=None, caption=NO_TRAINED_CAPTION)
+    return result
+
+
 def pixels_of(rows: list[Any]) -> Pixels:
     """Pixels from the JSON of this module (for the parent)."""
     from tutor.pictures.pixels import to_pixels
@@ -132,13 +219,15 @@ def pixels_of(rows: list[Any]) -> Pixels:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tutor.pictures.produce")
-    parser.add_argument("kind", choices=("transforms", "classify"))
+    parser.add_argument("kind", choices=("transforms", "classify", "classify-trained"))
     parser.add_argument("--index", type=int, default=0, help="which sample picture (classify)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     try:
         if args.kind == "transforms":
             result: dict[str, Any] = {"pairs": transform_pairs(args.seed)}
+        elif args.kind == "classify-trained":
+            result = classify_trained(args.index, args.seed)
         else:
             result = classify_untrained(args.index, args.seed)
     except (ImportError, OSError, ValueError) as exc:

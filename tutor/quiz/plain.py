@@ -70,10 +70,15 @@ def run_plain(session: QuizSession, stdin: TextIO, out: TextIO) -> Summary:
     if session.finished:
         _say(out, session.empty_reason())
         return session.summary
+    how = (
+        "Answer with the number of a choice"
+        if session.mode == "choice"
+        else "Type the term (or the number of a choice, where choices are shown)"
+    )
     _say(
         out,
         f"Glossary quiz: {len(session.terms)} question(s), mode {session.mode}. "
-        "Answer with a number or the term; ? for a hint; :q to stop.",
+        f"{how}; ? for a hint; :q to stop.",
     )
     stopped = False
     echo = not _is_tty(stdin)

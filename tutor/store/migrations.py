@@ -49,4 +49,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX review_log_term ON review_log(term_id);
     """,
+    # 2: the learner's unfinished code per exercise step, kept across visits.
+    """
+    CREATE TABLE drafts (
+        step_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 ]

@@ -135,8 +135,14 @@ def _roots(data_root: str | os.PathLike[str] | None) -> list[Path]:
 
 
 def _writable_root(data_root: str | os.PathLike[str] | None, folder: str) -> Path:
-    """Where to put decompressed or downloaded files: the dataset root, else the user cache."""
+    """Where to put decompressed or downloaded files: the dataset root, else the user cache.
+
+    An explicit ``data_root`` that does not exist is passed over, never created: a mistyped
+    ``--data-root`` must not make folders (as root, anywhere on the machine).
+    """
     for root in _roots(data_root):
+        if data_root and root == paths.data_root(data_root) and not root.is_dir():
+            continue
         try:
             (root / folder / "raw").mkdir(parents=True, exist_ok=True)
             probe = root / folder / "raw" / ".write-test"
@@ -428,6 +434,10 @@ def image_folder_root(data_root: str | os.PathLike[str] | None = None) -> Path:
     use, in the dataset root.
     """
     root = paths.data_root(data_root)
+    if data_root and not root.is_dir():
+        raise DataUnavailable(
+            f"The dataset root {root} does not exist; create it or leave --data-root out."
+        )
     for candidate in (root, root / "Cat_Dog_data"):
         if candidate.is_dir() and _is_image_folder(candidate):
             return candidate

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -66,6 +67,19 @@ class RunInfo:
     def progress(self) -> str:
         """``3/5`` epochs done."""
         return f"{self.epoch}/{self.config.epochs}"
+
+
+_CPU_THREADS = re.compile(r"cpu, (\d+) threads?")
+
+
+def short_device(device: str) -> str:
+    """A run's device in a table cell: ``cpu ×1``, ``cuda:0``, ``mps``; ``-`` when not known yet."""
+    if not device:
+        return "-"
+    match = _CPU_THREADS.match(device)
+    if match:
+        return f"cpu ×{match.group(1)}"
+    return device.split(" ", 1)[0].rstrip(",")
 
 
 def checkpoint_path(run_dir: Path) -> Path:
@@ -241,10 +255,43 @@ def find_run(ref: str) -> Path:
     matches = exact or [p for p in folders if p.name.startswith(ref)]
     if len(matches) == 1:
         return matches[0]
-    known = ", ".join(p.name for p in folders[-5:])
     if not matches:
-        raise RunNotFound(f"No run is called {ref!r}; recent runs: {known}.")
-    raise RunNotFound(f"{ref!r} matches {len(matches)} runs; give more of the id.")
+        raise RunNotFound(
+            f"No run is called {ref!r}; known runs, nearest first: "
+            f"{_listing(nearest_runs(ref, [p.name for p in folders]))} (or last, the newest)."
+        )
+    raise RunNotFound(
+        f"{ref!r} matches {len(matches)} runs; give more of the id: "
+        f"{_listing(nearest_runs(ref, [p.name for p in matches]))}."
+    )
+
+
+def nearest_runs(ref: str, ids: list[str]) -> list[str]:
+    """Run ids, the most like ``ref`` first (ties: the newest first)."""
+    import difflib
+
+    def likeness(run_id: str) -> float:
+        # The id as typed may be a fragment (model name, date): score its best-matching stretch too.
+        whole = difflib.SequenceMatcher(None, ref, run_id).ratio()
+        part = max(
+            (
+                difflib.SequenceMatcher(None, ref, run_id[i : i + len(ref)]).ratio()
+                for i in range(max(1, len(run_id) - len(ref) + 1))
+            ),
+            default=0.0,
+        )
+        return max(whole, part)
+
+    newest_first = sorted(ids, reverse=True)
+    return sorted(newest_first, key=likeness, reverse=True)
+
+
+def _listing(ids: list[str], shown: int = 5) -> str:
+    """At most ``shown`` ids, then how many more there are."""
+    text = ", ".join(ids[:shown])
+    if len(ids) > shown:
+        text += f" and {len(ids) - shown} more (see: pytorch-tutor runs)"
+    return text
 
 
 def stop(run_dir: Path, wait_s: float = 0.0) -> bool:
@@ -253,8 +300,9 @@ def stop(run_dir: Path, wait_s: float = 0.0) -> bool:
     Returns True when the run is no longer running at the end.
     """
     pid = _read_float(run_dir / "pid")
-    if run_state(run_dir)[0] != "running" or pid is None:
-        raise RunBusy(f"The run {run_dir.name} is not running.")
+    state = run_state(run_dir)[0]
+    if state != "running" or pid is None:
+        raise RunBusy(not_running_text(run_dir.name, state))
     with contextlib.suppress(ProcessLookupError):
         os.kill(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + wait_s
@@ -263,6 +311,18 @@ def stop(run_dir: Path, wait_s: float = 0.0) -> bool:
             return True
         time.sleep(0.1)
     return run_state(run_dir)[0] != "running"
+
+
+def not_running_text(run_id: str, state: str) -> str:
+    """Why a run cannot be stopped, and what can be done with it instead."""
+    if state == "done":
+        then = f"see its results with: pytorch-tutor runs show {run_id}"
+    else:
+        then = (
+            f"continue it with: pytorch-tutor train --resume {run_id}, or remove it with: "
+            f"pytorch-tutor runs delete {run_id}"
+        )
+    return f"The run {run_id} is not running (it is {state}), so there is nothing to stop; {then}."
 
 
 def delete(run_dir: Path) -> None:

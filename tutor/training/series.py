@@ -6,6 +6,7 @@ from scratch each time, so series are downsampled to about twice the chart's wid
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,26 +92,117 @@ def downsample(xs: list[int], ys: list[float], points: int) -> tuple[list[float]
     return out_x, out_y
 
 
-def draw(plt: Any, series: Series, width: int) -> None:
-    """Draw the series on a (cleared) plotext-like object ``plt``; ``width`` in characters."""
-    points = max(10, 2 * width)
+@dataclass(frozen=True)
+class Look:
+    """How one series is drawn: its plotext marker, the glyph the legend shows for it, its colour."""
+
+    label: str
+    marker: str
+    glyph: str
+    color: str
+
+
+# One marker per series, so they stay apart without colour (NO_COLOR, monochrome terminals).
+TRAIN = Look("train loss", "·", "·", "gray")
+SMOOTHED = Look("smoothed", "braille", "⠤", "cyan")
+VAL_LOSS = Look("val loss", "x", "x", "orange")
+VAL_ACCURACY = Look("val accuracy (right axis)", "o", "o", "green")
+
+
+def looks(series: Series) -> list[Look]:
+    """The series a chart of ``series`` shows, in drawing order (what the legend lists)."""
+    shown: list[Look] = []
     if series.steps:
-        xs, ys = downsample(series.steps, series.losses, points)
-        plt.plot(xs, ys, label="train loss", color="gray", marker="braille")
-        sx, sy = downsample(series.steps, series.smoothed, points)
-        plt.plot(sx, sy, label="smoothed", color="cyan", marker="braille")
+        shown += [TRAIN, SMOOTHED]
+    if series.epoch_steps:
+        shown += [VAL_LOSS, VAL_ACCURACY]
+    return shown
+
+
+def legend_lines(series: Series, width: int = 80) -> list[list[tuple[str, Look]]]:
+    """The legend as lines of (text, look) items, each line at most ``width - 4`` characters."""
+    room = max(20, width - 4)
+    items = [(f"{look.glyph} {look.label}", look) for look in looks(series)]
+    if sum(len(text) + 2 for text, _ in items) - 2 > room:
+        items = [(text.replace(" (right axis)", " (right)"), look) for text, look in items]
+    lines: list[list[tuple[str, Look]]] = [[]]
+    used = 0
+    for text, look in items:
+        if lines[-1] and used + 2 + len(text) > room:
+            lines.append([])
+            used = 0
+        used += len(text) + (2 if lines[-1] else 0)
+        lines[-1].append((text, look))
+    return [line for line in lines if line]
+
+
+def legend_text(series: Series, width: int = 80) -> str:
+    """The legend as plain text: ``· train loss  ⠤ smoothed  x val loss  o val accuracy ...``."""
+    return "\n".join(
+        "    " + "  ".join(text for text, _ in line) for line in legend_lines(series, width)
+    )
+
+
+def integer_ticks(low: float, high: float, count: int) -> list[int]:
+    """Round whole-number ticks (steps of 1, 2 or 5 times a power of ten) between low and high."""
+    low_i, high_i = math.ceil(low), math.floor(high)
+    if high_i <= low_i:
+        return [low_i]
+    raw = (high_i - low_i) / max(1, count - 1)
+    power = 10 ** max(0, math.floor(math.log10(raw))) if raw >= 1 else 1
+    steps = [m * power for m in (1, 2, 5, 10)]
+    chosen = next(i for i, step in enumerate(steps) if step >= raw)
+    # A coarser step can leave a single tick: then take the next finer one.
+    for step in (steps[chosen], *reversed(steps[:chosen])):
+        ticks = list(range(math.ceil(low_i / step) * step, high_i + 1, step))
+        if len(ticks) >= 2:
+            return ticks
+    return [low_i, high_i]
+
+
+def percent_ticks(values: list[float], count: int) -> tuple[list[float], list[str]]:
+    """Ticks for the accuracy axis and their labels as percentages."""
+    low, high = min(values), max(values)
+    if high - low < 1e-9:
+        return [low], [f"{low:.1%}"]
+    ticks = [low + (high - low) * i / (count - 1) for i in range(count)]
+    digits = 1 if (high - low) >= 0.02 * (count - 1) else 2
+    return ticks, [f"{tick:.{digits}%}" for tick in ticks]
+
+
+def draw(plt: Any, series: Series, width: int) -> None:
+    """Draw the series on a (cleared) plotext-like object ``plt``; ``width`` in characters.
+
+    Series carry no plotext labels: its legend repeats each marker three times and adds axis
+    symbols (``L``, ``⅃``), so the caller prints ``legend_text`` instead.
+    """
+    if series.steps:
+        # Character markers fill one point per cell; braille ones two per cell.
+        xs, ys = downsample(series.steps, series.losses, max(10, width))
+        plt.plot(xs, ys, color=TRAIN.color, marker=TRAIN.marker)
+        sx, sy = downsample(series.steps, series.smoothed, max(10, 2 * width))
+        plt.plot(sx, sy, color=SMOOTHED.color, marker=SMOOTHED.marker)
     if series.epoch_steps:
         plt.plot(
-            series.epoch_steps, series.val_losses, label="val loss", color="orange", marker="dot"
+            series.epoch_steps, series.val_losses, color=VAL_LOSS.color, marker=VAL_LOSS.marker
         )
         plt.plot(
             series.epoch_steps,
             series.val_accuracies,
-            label="val accuracy",
-            color="green",
-            marker="dot",
+            color=VAL_ACCURACY.color,
+            marker=VAL_ACCURACY.marker,
             yside="right",
         )
+        ticks, labels = percent_ticks(series.val_accuracies, 5)
+        plt.yticks(ticks, labels, yside="right")
+        plt.ylabel("accuracy", yside="right")
+    plt.ylabel("loss")
+    steps = series.steps or series.epoch_steps
+    if steps:
+        low = min(steps[0], *series.epoch_steps) if series.epoch_steps else steps[0]
+        high = max(steps[-1], *series.epoch_steps) if series.epoch_steps else steps[-1]
+        step_ticks = integer_ticks(low, high, max(2, width // 14))
+        plt.xticks(step_ticks, [str(tick) for tick in step_ticks])
     plt.xlabel("step")
 
 
@@ -123,13 +215,27 @@ def render_text(
     import plotext as plt
 
     plt.clear_figure()
-    plt.plotsize(width, height)
+    plt.plotsize(width, height - len(legend_lines(series, width)))  # the legend goes below
     plt.theme("clear")
     if title:
         plt.title(title)
     draw(plt, series, width)
     text = str(plt.build())
     plt.clear_figure()
+    lines = legend_lines(series, width)
+    legend = "\n".join(
+        "    "
+        + "  ".join(_ansi_colored(text, look.color) if color else text for text, look in line)
+        for line in lines
+    )
+    text = text.rstrip("\n") + "\n" + legend
     if not color:
         text = ANSI.sub("", text)
     return text
+
+
+def _ansi_colored(text: str, color: str) -> str:
+    """``text`` in one of plotext's named colours, as ANSI codes."""
+    from plotext._utility import colorize
+
+    return str(colorize(text, color))

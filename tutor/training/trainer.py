@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tutor import paths
+from tutor.atomic import atomic_open
 from tutor.training.checkpoint import FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from tutor.training.config import TrainConfig
 from tutor.training.models import MODELS
@@ -35,6 +36,10 @@ PRETRAIN_EPOCHS = 2
 
 class TrainingFailed(Exception):
     """The run cannot go on (NaN loss, no data, bad checkpoint); the message is one sentence."""
+
+
+class StopRequested(Exception):
+    """A stop came before training began (loading data, pretraining a base); nothing to save."""
 
 
 class EventSink(Protocol):
@@ -68,20 +73,41 @@ def keep_on_resume(event: dict[str, Any], step: int, next_epoch: int) -> bool:
     return kind in ("start", "notice")
 
 
-def free_threads() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+def free_threads(cores: int | None = None) -> int:
     """Threads for torch: the cores not already busy, minus one left for the UI, at least one.
 
     On a small shared machine two threads competing with a busy neighbour are far slower than one.
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS has no sched_getaffinity
-        cores = os.cpu_count() or 1
+    cores = cores or usable_cores()
     try:
         busy = os.getloadavg()[0]
     except OSError:
         busy = 0.0
     return max(1, min(cores - 1, int(cores - busy)))
+
+
+def cpu_device_text(device_name: str, threads: int, cores: int, chosen: bool) -> str:
+    """The device sentence with why the run uses fewer threads than the machine has cores.
+
+    ``pytorch-tutor doctor`` reports torch's own default (every core); a run leaves one for the
+    UI (and any already busy), so without this its "1 thread" would look like a contradiction.
+    ``chosen``: the run's settings fixed the threads, so nothing was left free on purpose.
+    """
+    if chosen or threads >= cores:
+        return device_name
+    why = f"{cores - threads} of {cores} cores left free"
+    left = cores - threads
+    why += " for the UI" if left == 1 else f": one for the UI, {left - 1} busy with other work"
+    head, paren, rest = device_name.partition(" (")
+    return f"{head} ({why}; {rest}" if paren else f"{head} ({why})"
 
 
 def evaluate(
@@ -148,6 +174,8 @@ def _pretrained_cnn_features(
         }
     )
     data = load_dataset("fashion-mnist", config.data_root)
+    if stop.is_set():
+        raise StopRequested("Stopped before pretraining the base began")
     torch.manual_seed(config.seed)
     model = models.cnn(10).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
@@ -155,10 +183,13 @@ def _pretrained_cnn_features(
     images, labels = data.train_images.to(device), data.train_labels.to(device)
     generator = torch.Generator().manual_seed(config.seed)
     for epoch in range(1, PRETRAIN_EPOCHS + 1):
+        # Checked between epochs as well as between batches: an epoch can take minutes on a CPU.
+        if stop.is_set():
+            raise StopRequested(f"Stopped while pretraining the base (epoch {epoch})")
         order = torch.randperm(len(images), generator=generator).to(device)
         for start in range(0, len(images), 128):
             if stop.is_set():
-                raise TrainingFailed("Stopped while pretraining the base; nothing was saved.")
+                raise StopRequested(f"Stopped while pretraining the base (epoch {epoch})")
             batch = order[start : start + 128]
             optimizer.zero_grad()
             loss = criterion(model(images[batch]), labels[batch])
@@ -174,11 +205,11 @@ def _pretrained_cnn_features(
                 f"val loss {val_loss:.3f}, val accuracy {val_accuracy:.1%}.",
             }
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     trained = model.get_submodule("features")
-    torch.save(trained.state_dict(), tmp)
-    os.replace(tmp, path)
+    # A temp file of its own, flushed to disk, then renamed: two runs pretraining at once each
+    # write whole files, and a crash never leaves half a file under the cached name.
+    with atomic_open(path, "wb") as handle:
+        torch.save(trained.state_dict(), handle)
     return trained.cpu()
 
 
@@ -239,6 +270,20 @@ def _rng_states(generator_at_epoch_start: torch.Tensor) -> dict[str, Any]:
     return states
 
 
+def _stopped_early(what: str, resume: bool, checkpoint_path: Path, began: float) -> dict[str, Any]:
+    """The final event of a run stopped before its first step: no new state, nothing to save."""
+    if resume and checkpoint_path.is_file():
+        then = "its last checkpoint is unchanged, and resume continues from there"
+    else:
+        then = "nothing was trained yet, so resume starts from the beginning"
+    return {
+        "event": "stopped",
+        "checkpoint": str(checkpoint_path) if checkpoint_path.is_file() else None,
+        "seconds": time.perf_counter() - began,
+        "message": f"{what}; {then}.",
+    }
+
+
 def train(
     config: TrainConfig,
     checkpoint_path: Path,
@@ -265,12 +310,15 @@ def train(
     began = time.perf_counter()
 
     # The device and the threads: torch's own choice of threads oversubscribes shared machines.
-    threads = config.threads or free_threads()
+    cores = usable_cores()
+    threads = config.threads or free_threads(cores)
     torch.set_num_threads(threads)
     try:
         device, device_name = resolve_device(config.device)
     except DeviceError as exc:
         raise TrainingFailed(str(exc)) from exc
+    if device.type == "cpu":
+        device_name = cpu_device_text(device_name, threads, cores, bool(config.threads))
 
     # The data, normalised once and held in memory: on the device when it fits in half its free memory.
     try:
@@ -279,6 +327,9 @@ def train(
         raise TrainingFailed(str(exc)) from exc
     if data.notice:
         sink.emit({"event": "notice", "message": data.notice})
+    if stop.is_set():
+        # Loading a large dataset takes a while: a stop asked meanwhile ends the run here.
+        return _stopped_early("Stopped while loading the data", resume, checkpoint_path, began)
     if len(data.train_images) == 0:
         raise TrainingFailed(f"The dataset at {data.source} has no training images.")
     data_device = device
@@ -298,7 +349,10 @@ def train(
         checkpoint = load_checkpoint(checkpoint_path)
     torch.manual_seed(config.seed)
     base_kind = checkpoint.get("transfer_base") if checkpoint else None
-    model, base_kind = build_for_run(config, len(data.classes), device, sink, stop, base_kind)
+    try:
+        model, base_kind = build_for_run(config, len(data.classes), device, sink, stop, base_kind)
+    except StopRequested as exc:
+        return _stopped_early(str(exc), resume, checkpoint_path, began)
     model.to(device)
     criterion = nn.NLLLoss()
     optimizer = make_optimizer(config, model)

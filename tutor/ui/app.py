@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.events import Resize
@@ -43,9 +44,10 @@ class TutorApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
         Binding("f1,question_mark", "help", "Help"),
-        Binding("d", "area('devices')", "Devices"),
-        Binding("t", "area('runs')", "Runs"),
-        Binding("r", "area('quiz')", "Review"),
+        # Shown in the browser's footer (see BrowserScreen); hidden elsewhere to keep it one line.
+        Binding("d", "area('devices')", "Devices", show=False),
+        Binding("t", "area('runs')", "Runs", show=False),
+        Binding("r", "area('quiz')", "Review", show=False),
     ]
 
     def __init__(
@@ -81,8 +83,12 @@ class TutorApp(App[None]):
         from tutor.paths import database_path
 
         path = self._db_path or database_path()
-        moved = move_aside(path)
-        self._open_db()
+        try:
+            moved = move_aside(path)
+            self._open_db()
+        except (OSError, CorruptDatabase) as exc:
+            self.exit(message=f"Could not move {path} aside ({exc}); move it away yourself.")
+            return
         self.notify(f"The damaged database was kept as {moved.name}.", timeout=8)
         if isinstance(self.screen, BrowserScreen):
             self.screen.refresh_lessons()
@@ -95,6 +101,31 @@ class TutorApp(App[None]):
         elif self.progress and (last := self.progress.last_lesson()):
             self.open_lesson(last)
         self._check_size()
+        self.find_running_runs()
+
+    @work(thread=True, group="runs-scan", exit_on_error=False, description="find running runs")
+    def find_running_runs(self) -> None:
+        """Runs that outlived an earlier session (closed app, dropped SSH) are announced."""
+        from tutor.training.runs import list_runs
+
+        running = [run for run in list_runs() if run.state == "running"]
+        if running:
+            names = ", ".join(run.id for run in running[:3])
+            self.notify(
+                f"{len(running)} training run(s) still going ({names}): press t to follow them.",
+                title="Training",
+                timeout=10,
+            )
+
+    def warm_kernel(self) -> None:
+        """Start the exercise kernel while the learner reads: torch loads in its child.
+
+        Starting it only spawns the child (milliseconds), so this runs on the UI thread, before
+        any exercise panel's worker can ask for the kernel.
+        """
+        from tutor.ui.widgets.exercise import get_kernel
+
+        get_kernel(self)
 
     # Navigation -----------------------------------------------------------------------------
 
@@ -125,6 +156,8 @@ class TutorApp(App[None]):
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.push_screen(ReaderScreen(lesson, index))
+        if any(step.kind == "exercise" for step in lesson.steps):
+            self.warm_kernel()
 
     # Actions --------------------------------------------------------------------------------
 

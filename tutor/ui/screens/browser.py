@@ -6,19 +6,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.ui.progress_view import lesson_done_count
+from tutor.ui.widgets.header import TutorHeader
 
 
 class BrowserScreen(Screen[None]):
     """Lists lessons; enter opens the highlighted one where the learner left it."""
 
-    BINDINGS = [Binding("enter", "open", "Open", show=False)]
+    BINDINGS = [
+        Binding("d", "app.area('devices')", "Devices"),
+        Binding("t", "app.area('runs')", "Runs"),
+        Binding("r", "app.area('quiz')", "Review"),
+    ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TutorHeader()
         yield Static(
             Text("Introduction to PyTorch: pick a lesson and press enter.", style="bold"),
             id="browser-intro",
@@ -45,7 +50,8 @@ class BrowserScreen(Screen[None]):
             done = lesson_done_count(lesson, statuses)
             total = len(lesson.steps)
             bar = "█" * round(8 * done / total) if total else ""
-            label = Text(f"{lesson.number:02d}  {lesson.title:<34}")
+            title = lesson.title if len(lesson.title) <= 44 else lesson.title[:43] + "…"
+            label = Text(f"{lesson.number:02d}  {title:<44} ")
             label.append(f"{bar:<8}", style="green")
             label.append(f" {done}/{total}", style="dim")
             option_list.add_option(Option(label, id=f"lesson:{lesson.id}"))

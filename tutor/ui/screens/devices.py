@@ -19,11 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, LoadingIndicator, Select, Static
+from textual.widgets import Footer, Label, LoadingIndicator, Select, Static
 
 from tutor.devices.errors import DeviceError
 from tutor.devices.select import parse_spec
 from tutor.devices.summary import report_sections
+from tutor.ui.widgets.header import TutorHeader
 
 SETTING_KEY = "device"
 DEFAULT_CHOICE = "auto"
@@ -113,7 +114,7 @@ class DevicesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         current = self._saved_choice()
-        yield Header()
+        yield TutorHeader()
         with Horizontal(id="device-setting"):
             yield Label("Train on:")
             yield Select(

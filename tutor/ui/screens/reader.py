@@ -9,12 +9,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Markdown, TextArea
+from textual.widgets import Footer, Input, Markdown, TextArea
 
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson, Step, TrainingStep
 from tutor.ui.dialogs.jump import JumpDialog
 from tutor.ui.dialogs.term import TermDialog, TermPicker
 from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
+from tutor.ui.widgets.header import TutorHeader
 
 
 def step_texts(step: Step) -> list[str]:
@@ -50,6 +51,8 @@ def picture_view(name: str) -> Widget:
         return pictures.SampleStrip(4, classes="picture")
     if name == "transforms":
         return pictures.TransformGallery(classes="picture")
+    if name == "classify-trained":
+        return pictures.TrainedClassifyView(classes="picture")
     return pictures.UntrainedClassifyView(classes="picture")
 
 
@@ -69,13 +72,14 @@ class ReaderScreen(Screen[None]):
         self.lesson = lesson
         self.index = max(0, min(index, len(lesson.steps) - 1))
         self._entered = time.monotonic()
+        self._view: Widget | None = None
 
     @property
     def step(self) -> Step:
         return self.lesson.steps[self.index]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TutorHeader()
         yield VerticalScroll(id="step-body")
         yield Footer()
 
@@ -87,23 +91,37 @@ class ReaderScreen(Screen[None]):
         self._leave_step()
         self.index = index
         step = self.step
-        self.title = self.lesson.title
-        self.sub_title = f"step {index + 1}/{len(self.lesson.steps)} · {step.kind} · {step.title}"
+        # The header is one 80-column line: the step's own title first, the lesson last.
+        self.title = step.title
+        self.sub_title = (
+            f"step {index + 1}/{len(self.lesson.steps)} · {step.kind} · {self.lesson.title}"
+        )
         body = self.query_one("#step-body", VerticalScroll)
         body.remove_children()
-        body.mount(step_view(step))
+        self._view = step_view(step)
+        body.mount(self._view)
         body.scroll_home(animate=False)
         progress = self.app.progress  # type: ignore[attr-defined]
         if progress:
             progress.set_current(self.lesson.id, step.id)
             progress.mark(step.full_id, "seen")
         self._entered = time.monotonic()
-        self.call_after_refresh(self._focus_body)
+        # Runs on the new view's own queue, so after it has mounted (not the old view's).
+        self._view.call_after_refresh(self._focus_body)
+
+    def _step_widget(self) -> Widget | None:
+        return self._view
 
     def _focus_body(self) -> None:
-        body = self.query_one("#step-body", VerticalScroll)
-        if isinstance(self.step, ConceptStep):
-            body.focus()
+        """Exercises open in their editor; other steps take focus themselves or via the body."""
+        view = self._step_widget()
+        focus_editor = getattr(view, "focus_editor", None)
+        if callable(focus_editor):
+            focus_editor()
+        elif view is not None and view.focusable:
+            view.focus()
+        else:
+            self.query_one("#step-body", VerticalScroll).focus()
 
     def _leave_step(self) -> None:
         """Add the time spent on the step being left to its record."""
@@ -148,7 +166,9 @@ class ReaderScreen(Screen[None]):
     def action_back(self) -> None:
         # Escape in an editor first leaves the editor; a second escape goes back.
         if isinstance(self.focused, Input | TextArea):
-            self.set_focus(None)
+            view = self._step_widget()
+            # The panel itself keeps its keys (run, hint...) and lets n, p and j through.
+            self.set_focus(view if view is not None and view.focusable else None)
             return
         self._leave_step()
         self._entered = time.monotonic()

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tutor.training import runs
+from tutor.ui.widgets.header import TutorHeader
 
 REFRESH_S = 2.0
 
@@ -25,6 +26,13 @@ class RunsLoaded(Message):
     def __init__(self, found: list[runs.RunInfo]) -> None:
         super().__init__()
         self.found = found
+
+
+def not_running_hint(run_id: str, state: str) -> str:
+    """Why stop did nothing, with the keys that do something with such a run."""
+    if state == "done":
+        return f"{run_id} is done, so there is nothing to stop; enter shows its chart."
+    return f"{run_id} is {state}, so there is nothing to stop; c resumes it, x x deletes it."
 
 
 class RunsScreen(Screen[None]):
@@ -49,7 +57,7 @@ class RunsScreen(Screen[None]):
         self._delete_armed: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TutorHeader()
         yield Static("", id="runs-empty", markup=False)
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -75,7 +83,7 @@ class RunsScreen(Screen[None]):
         table.clear()
         for run in self.found:
             accuracy = "-" if run.val_accuracy is None else f"{run.val_accuracy:.1%}"
-            device = run.device.split(" (", 1)[0]
+            device = runs.short_device(run.device)
             table.add_row(
                 run.id,
                 run.config.model,
@@ -126,8 +134,8 @@ class RunsScreen(Screen[None]):
             return
         try:
             runs.stop(run.path)
-        except runs.RunBusy as exc:
-            self.notify(str(exc), severity="warning")
+        except runs.RunBusy:
+            self.notify(not_running_hint(run.id, runs.run_state(run.path)[0]), severity="warning")
             return
         self.notify(f"Stopping {run.id}: it saves a checkpoint first.")
         self.refresh_runs()
@@ -140,7 +148,18 @@ class RunsScreen(Screen[None]):
         if state in ("running", "done"):
             self.notify(f"{run.id} is {state}; there is nothing to resume.", severity="warning")
             return
-        runs.start(run.path, resume=True)
+        try:
+            runs.start(run.path, resume=True)
+        except runs.RunBusy as exc:  # started elsewhere since the check above
+            self.notify(str(exc), severity="warning")
+            return
+        except OSError as exc:
+            self.notify(
+                f"{run.id} could not be started ({exc.strerror or exc}); check the disk and try "
+                "again.",
+                severity="error",
+            )
+            return
         self.notify(f"Resuming {run.id}.")
         self.refresh_runs()
 

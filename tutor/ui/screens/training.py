@@ -15,16 +15,18 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Footer, ProgressBar, Static
 
 from tutor import paths
 from tutor.training import runs
+from tutor.training.config import TrainConfig
+from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.loss_chart import LossChart
 
 POLL_S = 0.25
+STATUS_WIDTH = 78  # an 80-column terminal less the status line's padding
 
 
 class RunUpdate(Message):
@@ -53,6 +55,28 @@ def follow_run(
         cancelled.wait(poll_s)
 
 
+def clock(seconds: float) -> str:
+    """``4:05`` or ``1:02:03``."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def progress_text(
+    epoch: int, epochs: int, step: int, total: int, samples_per_s: float, batch_size: int
+) -> str:
+    """The running status line, short enough for an 80-column terminal (78 inside the padding)."""
+    steps_per_s = samples_per_s / max(1, batch_size)
+    eta = (total - step) / steps_per_s if steps_per_s else 0.0
+    text = (
+        f"running · epoch {epoch}/{epochs} · step {step:,}/{total:,} · "
+        f"{samples_per_s:,.0f} samples/s · ETA {clock(eta)}"
+    )
+    if len(text) > STATUS_WIDTH:  # very long runs: the words go before the numbers do
+        text = text.replace("running · ", "").replace(" samples/s", "/s")
+    return text
+
+
 class TrainingScreen(Screen[None]):
     """Follows one run: ``s`` stops it (with a checkpoint), ``c`` resumes it, escape goes back."""
 
@@ -65,9 +89,8 @@ class TrainingScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TrainingScreen #training-info { height: auto; padding: 0 1; }
-    TrainingScreen #training-progress { height: 1; padding: 0 1; }
-    TrainingScreen #training-progress ProgressBar { width: 32; }
-    TrainingScreen #training-status { width: 1fr; }
+    TrainingScreen #training-bar { height: 1; padding: 0 1; }
+    TrainingScreen #training-status { height: 1; padding: 0 1; }
     TrainingScreen #training-notice { height: auto; max-height: 3; padding: 0 1; color: $warning; }
     """
 
@@ -75,6 +98,8 @@ class TrainingScreen(Screen[None]):
         super().__init__()
         self.run_id = run_id
         self.run_dir = paths.runs_dir() / run_id
+        # None until on_mount reads config.json, and for good when it cannot (damaged, deleted).
+        self.config: TrainConfig | None = None
         self.start_info: dict[str, Any] = {}
         self.last_step: dict[str, Any] = {}
         self.last_epoch: dict[str, Any] = {}
@@ -84,11 +109,11 @@ class TrainingScreen(Screen[None]):
         self._cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TutorHeader()
         yield Static(id="training-info", markup=False)
-        with Horizontal(id="training-progress"):
-            yield ProgressBar(total=None, show_eta=False, id="training-bar")
-            yield Static(id="training-status", markup=False)
+        # The status has a line of its own: beside the bar it did not fit 80 columns.
+        yield ProgressBar(total=None, show_eta=False, id="training-bar")
+        yield Static(id="training-status", markup=False)
         yield Static(id="training-notice", markup=False)
         yield LossChart(id="training-chart")
         yield Footer()
@@ -98,7 +123,7 @@ class TrainingScreen(Screen[None]):
         try:
             self.config = runs.load_config(self.run_dir)
         except (OSError, ValueError, TypeError):
-            self.query_one("#training-info", Static).update(f"No run {self.run_id} is on disk.")
+            self.query_one("#training-info", Static).update(self._missing_text())
             return
         self._show_info()
         self._start_following()
@@ -144,8 +169,20 @@ class TrainingScreen(Screen[None]):
         self.state, self.state_message = update.state, update.message
         self._show_info()
 
+    def _missing_text(self) -> str:
+        """Why this screen shows no run: its folder is gone, or its config.json is damaged."""
+        if not self.run_dir.is_dir():
+            return f"The run {self.run_id} is no longer on disk; escape goes back."
+        return (
+            f"The run {self.run_id} has a missing or damaged config.json, so it cannot be shown "
+            "or resumed; delete it from the runs screen (t, then x twice)."
+        )
+
     def _show_info(self) -> None:
         config = self.config
+        if config is None:
+            self.query_one("#training-info", Static).update(self._missing_text())
+            return
         device = self.start_info.get("device", "(starting: loading torch and the data)")
         where = self.start_info.get("where", "")
         info = Text()
@@ -169,16 +206,17 @@ class TrainingScreen(Screen[None]):
             bar.update(total=total, progress=min(step, total))
         status = self.state
         if self.state == "running" and self.last_step:
-            rate = float(self.last_step.get("samples_per_s", 0.0))
-            steps_per_s = rate / max(1, config.batch_size)
-            eta = (total - step) / steps_per_s if steps_per_s else 0.0
-            status += (
-                f" · epoch {self.last_step['epoch']}/{config.epochs} · step {step}/{total} · "
-                f"{rate:,.0f} samples/s · ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+            status = progress_text(
+                int(self.last_step["epoch"]),
+                config.epochs,
+                step,
+                total,
+                float(self.last_step.get("samples_per_s", 0.0)),
+                config.batch_size,
             )
         elif self.state == "done" and total:
             bar.update(progress=total)
-        self.query_one("#training-status", Static).update(" " + status)
+        self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
         if self.state in ("failed", "stopped") and self.state_message:
             lines = [*lines[-1:], self.state_message] if self.state_message not in lines else lines
@@ -190,31 +228,64 @@ class TrainingScreen(Screen[None]):
         self._cancel.set()
         self.app.pop_screen()
 
+    def _unusable(self) -> bool:
+        """True (after saying why) when the run's config could not be read, so no action can act."""
+        if self.config is None:
+            self.notify(self._missing_text(), severity="warning")
+            return True
+        return False
+
     def action_stop(self) -> None:
+        if self._unusable():
+            return
         try:
             runs.stop(self.run_dir)
-        except runs.RunBusy as exc:
-            self.notify(str(exc), severity="warning")
+        except runs.RunBusy:
+            state = runs.run_state(self.run_dir)[0]
+            hint = "a trains again" if state == "done" else "c resumes it"
+            self.notify(
+                f"The run is {state}, so there is nothing to stop; {hint}.", severity="warning"
+            )
             return
         self.notify("Stopping: the run saves a checkpoint first.")
 
     def action_resume(self) -> None:
+        if self._unusable():
+            return
         if runs.run_state(self.run_dir)[0] == "running":
             self.notify("The run is already running.", severity="warning")
             return
         if runs.run_state(self.run_dir)[0] == "done":
             self.notify("The run is done; start a new one from the lesson or the CLI.")
             return
-        runs.start(self.run_dir, resume=True)
+        try:
+            runs.start(self.run_dir, resume=True)
+        except runs.RunBusy as exc:  # started elsewhere since the check above
+            self.notify(str(exc), severity="warning")
+            return
+        except OSError as exc:
+            self.notify(
+                f"The run could not be started ({exc.strerror or exc}); check the disk and try again.",
+                severity="error",
+            )
+            return
         self.notify("Resuming from the last checkpoint.")
         self._start_following()
 
     def action_again(self) -> None:
         """A new run with the same settings, shown in place of this one."""
-        from tutor.training.config import TrainConfig
-
+        if self._unusable() or self.config is None:
+            return
         config = TrainConfig.from_dict(self.config.to_dict())
-        run_dir = runs.create_run(config)
-        runs.start(run_dir)
+        try:
+            run_dir = runs.create_run(config)
+            runs.start(run_dir)
+        except (runs.RunBusy, OSError) as exc:
+            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notify(
+                f"A new run could not be started ({text}); check the disk and try again.",
+                severity="error",
+            )
+            return
         self._cancel.set()
         self.app.switch_screen(TrainingScreen(run_dir.name))

@@ -1,4 +1,7 @@
-"""A one-line REPL input with history: up and down walk through earlier lines, as in a shell."""
+"""A one-line REPL input with history: up and down walk through earlier lines, as in a shell.
+
+The panel puts a permanent ``>>> `` label before it, so the prompt stays once the learner types.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +27,10 @@ class ReplInput(Input):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
-            placeholder=">>> one line of Python; enter runs it, up/down: history",
+            placeholder="one line of Python; enter runs it, up/down: history",
             id=id,
             classes=classes,
+            compact=True,  # one row: at 80x24 the editor and the output need the others
         )
         self.history: list[str] = []
         self._position = 0

@@ -23,22 +23,36 @@ from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-from tutor.training.series import Series, draw
+from tutor.training.series import Series, draw, legend_lines
 
 REDRAW_EVERY_S = 0.3
 
 
+# Rich names for the plotext colours of the series, for the legend drawn under the plot.
+LEGEND_STYLES = {"gray": "grey50", "cyan": "cyan", "orange": "dark_orange", "green": "green"}
+
+
 def build_picture(series: Series, width: int, height: int, theme: str) -> Text:
-    """The chart as rich Text, built with a private plotext figure (safe in a worker thread)."""
+    """The chart as rich Text, built with a private plotext figure (safe in a worker thread).
+
+    The legend is drawn under the plot by this function, not by plotext (see ``series.draw``).
+    """
+    lines = legend_lines(series, width) if series.steps else []
+    plot_height = max(4, height - len(lines))
     plt = Plot()
-    plt.plotsize(width, height)
-    plt._set_size(width, height)  # as PlotextPlot.render does: plotsize alone does not stick
+    plt.plotsize(width, plot_height)
+    plt._set_size(width, plot_height)  # as PlotextPlot.render does: plotsize alone does not stick
     plt.theme(theme)
     if series.steps:
         draw(plt, series, width)
     else:
         plt.title("waiting for the first training steps")
-    return Text.from_ansi(plt.build())
+    picture = Text.from_ansi(plt.build().rstrip("\n"))
+    for line in lines:
+        picture.append("\n    ")
+        for index, (text, look) in enumerate(line):
+            picture.append(("  " if index else "") + text, style=LEGEND_STYLES.get(look.color, ""))
+    return picture
 
 
 class ChartPicture(Message):

@@ -1,9 +1,10 @@
 """Widgets that show pictures: one image, "view classify", before/after a transform, samples.
 
 They wrap the pure renderers of ``tutor.pictures``. Pictures that need torch (transforms, an
-untrained network's guess) come from ``python -m tutor.pictures.produce`` run in a thread worker. Colour or the character ramp is chosen each
-time they draw, so NO_COLOR takes effect without a restart. Bad image data never raises into
-the app: the widget shows one sentence saying what was wrong instead.
+untrained or a trained network's guess) come from ``python -m tutor.pictures.produce`` run in a
+thread worker. Colour or the character ramp is chosen each time they draw, so NO_COLOR takes
+effect without a restart. Bad image data never raises into the app: the widget shows one
+sentence saying what was wrong instead.
 """
 
 from __future__ import annotations
@@ -278,4 +279,26 @@ class UntrainedClassifyView(_Produced):
             data["probabilities"],
             data["class_names"],
             caption=f"An untrained network looking at a {data['label']}: a guess.",
+        )
+
+
+class TrainedClassifyView(_Produced):
+    """ "View classify" for the newest trained classifier, read from its run's checkpoint.
+
+    Without a finished run it shows the untrained network's guess and says how to train one.
+    """
+
+    KIND = "classify-trained"
+    WAITING = "Asking the trained network…"
+
+    def _from_data(self, data: dict[str, Any]) -> RenderableType:
+        from tutor.lessons.links import plain
+
+        caption = str(data.get("caption") or f"A network looking at a {data['label']}.")
+        return view_classify(
+            data["image"],
+            data["probabilities"],
+            data["class_names"],
+            # A step link in the caption reads as its words here: the picture is not clickable.
+            caption=plain(caption),
         )

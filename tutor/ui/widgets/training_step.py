@@ -145,10 +145,17 @@ class TrainingStepPanel(Widget):
         config = config_for(self.step, self._device())
         try:
             run_dir = runs.create_run(config)
+            runs.start(run_dir)
         except ConfigError as exc:
             self.notify(str(exc), severity="error")
             return
-        runs.start(run_dir)
+        except (runs.RunBusy, OSError) as exc:
+            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notify(
+                f"The run could not be started ({text}); check the disk and try again.",
+                severity="error",
+            )
+            return
         from tutor.ui.screens.training import TrainingScreen
 
         self.app.push_screen(TrainingScreen(run_dir.name))
