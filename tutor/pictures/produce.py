@@ -93,26 +93,17 @@ def transform_pairs(seed: int = 0, factor: float = 0.125) -> list[dict[str, Any]
 def classify_untrained(index: int = 0, seed: int = 0) -> dict[str, Any]:
     """A sample picture and what an untrained 784-256-128-64-10 network makes of it."""
     import torch
-    from torch import nn
 
     from tutor.pictures.samples import fashion_samples
     from tutor.training.data import FASHION_CLASSES
+    from tutor.training.models import build_model
 
     samples = fashion_samples(1, start=index)
     if not samples:
         raise ValueError(f"The sample has no picture number {index}.")
     sample = samples[0]
     torch.manual_seed(seed)
-    model = nn.Sequential(
-        nn.Linear(784, 256),
-        nn.ReLU(),
-        nn.Linear(256, 128),
-        nn.ReLU(),
-        nn.Linear(128, 64),
-        nn.ReLU(),
-        nn.Linear(64, 10),
-        nn.LogSoftmax(dim=1),
-    )
+    model = build_model("mlp")  # the course's 784-256-128-64-10 network, as lessons train it
     grey = [[pixel[0] for pixel in row] for row in sample.pixels.rows]
     # The course's Normalize((0.5,), (0.5,)): bytes to [-1, 1].
     x = (torch.tensor(grey, dtype=torch.float32) / 255 - 0.5) / 0.5

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from tutor.training import runs
+from tutor.ui.run_start import start_run
 from tutor.ui.widgets.header import TutorHeader
 
 REFRESH_S = 2.0
@@ -148,17 +149,7 @@ class RunsScreen(Screen[None]):
         if state in ("running", "done"):
             self.notify(f"{run.id} is {state}; there is nothing to resume.", severity="warning")
             return
-        try:
-            runs.start(run.path, resume=True)
-        except runs.RunBusy as exc:  # started elsewhere since the check above
-            self.notify(str(exc), severity="warning")
-            return
-        except OSError as exc:
-            self.notify(
-                f"{run.id} could not be started ({exc.strerror or exc}); check the disk and try "
-                "again.",
-                severity="error",
-            )
+        if start_run(self, run.path, resume=True) is None:
             return
         self.notify(f"Resuming {run.id}.")
         self.refresh_runs()

@@ -22,6 +22,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from tutor import paths
 from tutor.training import runs
 from tutor.training.config import TrainConfig
+from tutor.ui.run_start import start_run
 from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.loss_chart import LossChart
 
@@ -258,16 +259,7 @@ class TrainingScreen(Screen[None]):
         if runs.run_state(self.run_dir)[0] == "done":
             self.notify("The run is done; start a new one from the lesson or the CLI.")
             return
-        try:
-            runs.start(self.run_dir, resume=True)
-        except runs.RunBusy as exc:  # started elsewhere since the check above
-            self.notify(str(exc), severity="warning")
-            return
-        except OSError as exc:
-            self.notify(
-                f"The run could not be started ({exc.strerror or exc}); check the disk and try again.",
-                severity="error",
-            )
+        if start_run(self, self.run_dir, resume=True) is None:
             return
         self.notify("Resuming from the last checkpoint.")
         self._start_following()
@@ -277,15 +269,8 @@ class TrainingScreen(Screen[None]):
         if self._unusable() or self.config is None:
             return
         config = TrainConfig.from_dict(self.config.to_dict())
-        try:
-            run_dir = runs.create_run(config)
-            runs.start(run_dir)
-        except (runs.RunBusy, OSError) as exc:
-            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.notify(
-                f"A new run could not be started ({text}); check the disk and try again.",
-                severity="error",
-            )
+        run_dir = start_run(self, config=config)
+        if run_dir is None:
             return
         self._cancel.set()
         self.app.switch_screen(TrainingScreen(run_dir.name))

@@ -20,6 +20,7 @@ from tutor.lessons.model import TrainingStep
 from tutor.training import runs
 from tutor.training.config import ConfigError, TrainConfig
 from tutor.ui.links import to_markdown
+from tutor.ui.run_start import start_run
 
 REFRESH_S = 2.0
 
@@ -142,19 +143,14 @@ class TrainingStepPanel(Widget):
 
     def action_train(self) -> None:
         """Start a run of this step and open the training screen on it."""
-        config = config_for(self.step, self._device())
         try:
-            run_dir = runs.create_run(config)
-            runs.start(run_dir)
+            config = config_for(self.step, self._device())
+            config.validate()
         except ConfigError as exc:
             self.notify(str(exc), severity="error")
             return
-        except (runs.RunBusy, OSError) as exc:
-            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.notify(
-                f"The run could not be started ({text}); check the disk and try again.",
-                severity="error",
-            )
+        run_dir = start_run(self, config=config)
+        if run_dir is None:
             return
         from tutor.ui.screens.training import TrainingScreen
 
