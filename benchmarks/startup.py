@@ -1,9 +1,10 @@
 """Time from process start to the first screen ready, headless; and whether torch was imported.
 
-Run: .venv/bin/python benchmarks/startup.py [--runs N]
+Run: .venv/bin/python benchmarks/startup.py [--runs N] [--resume]
 Each run is a fresh `python` process that starts the real app headless (bundled lessons, a temp
 PYTORCH_TUTOR_HOME) and exits on Textual's Ready event (the first frame is on screen). The parent
-measures wall time from just before spawning the process to reading its report.
+measures wall time from just before spawning the process to reading its report. With --resume the
+learner was last in the tensors lesson, so the first screen is the reader on that step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 CHILD = r"""
 import json, sys
@@ -51,8 +53,16 @@ def one_run(home: str) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--resume", action="store_true", help="start where a lesson was left")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
+        if args.resume:
+            from tutor.store import open_database
+            from tutor.store.progress import Progress
+
+            db = open_database(Path(home) / "progress.sqlite3")
+            Progress(db).set_current("tensors", "neuron")
+            db.close()
         one_run(home)  # warm the OS file cache and create the database once
         results = [one_run(home) for _ in range(args.runs)]
     times = sorted(t for t, _ in results)

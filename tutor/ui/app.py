@@ -22,7 +22,6 @@ from tutor.ui.commands import LessonCommands
 from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
 from tutor.ui.screens.browser import BrowserScreen
 from tutor.ui.screens.help import HelpScreen
-from tutor.ui.screens.reader import ReaderScreen
 from tutor.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
 # Area screens, imported when first opened: (module, class).
@@ -150,6 +149,9 @@ class TutorApp(App[None]):
         self._show_reader(lesson_id, lesson.index_of(step_id))
 
     def _show_reader(self, lesson_id: str, index: int) -> None:
+        # Imported here: the reader pulls in the Markdown parser, which the first screen never needs.
+        from tutor.ui.screens.reader import ReaderScreen
+
         lesson = self.catalog.lesson(lesson_id)
         assert lesson is not None
         # Keep the browser beneath: [default screen, browser, reader].

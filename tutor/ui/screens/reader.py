@@ -16,6 +16,7 @@ from tutor.ui.dialogs.jump import JumpDialog
 from tutor.ui.dialogs.term import TermDialog, TermPicker
 from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
 from tutor.ui.widgets.header import TutorHeader
+from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
 
 def step_texts(step: Step) -> list[str]:
@@ -37,7 +38,7 @@ def step_view(step: Step) -> Widget:
         from tutor.ui.widgets.training_step import TrainingStepPanel
 
         return TrainingStepPanel(step)
-    parts: list[Widget] = [Markdown(to_markdown(step.text), open_links=False, classes="concept")]
+    parts: list[Widget] = [LessonMarkdown(to_markdown(step.text), classes="concept")]
     if isinstance(step, ConceptStep) and step.picture:
         parts.append(picture_view(step.picture))
     return VerticalScroll(*parts, classes="concept-scroll")

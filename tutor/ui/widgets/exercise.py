@@ -32,11 +32,12 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Markdown, RichLog, Static, TextArea
+from textual.widgets import RichLog, Static, TextArea
 
 from tutor.kernel import Kernel, KernelError, RunResult, Verdict
 from tutor.lessons.model import ExerciseStep
 from tutor.ui.widgets.exercise_repl import ReplInput
+from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
 SOLUTION_AFTER = 3  # failed attempts before the solution shows by itself
 # The longest a run waits behind the step's setup (a first kernel start imports torch).
@@ -184,7 +185,7 @@ class ExercisePanel(Widget):
         draft = self._load_draft()
         if draft is not None and draft.strip() != self.starter.strip():
             self._code, self.draft_restored = draft, True
-        yield Markdown(to_markdown(self.step.prompt), id="exercise-prompt", open_links=False)
+        yield LessonMarkdown(to_markdown(self.step.prompt), id="exercise-prompt")
         yield CodeEditor.code_editor(self._code, language="python", id="exercise-editor")
         # The verdict sits right under the editor so the two fit on one screen.
         yield Static(Text("Starting Python…"), id="exercise-verdict", markup=False)

@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 from tutor.lessons.model import TrainingStep
 from tutor.training import runs
 from tutor.training.config import ConfigError, TrainConfig
 from tutor.ui.links import to_markdown
 from tutor.ui.run_start import start_run
+from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
 REFRESH_S = 2.0
 
@@ -70,7 +71,7 @@ class TrainingStepPanel(Widget):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Markdown(to_markdown(self.step.text), open_links=False)
+            yield LessonMarkdown(to_markdown(self.step.text))
             yield Static(self._settings_text(), id="training-step-settings")
             with Horizontal():
                 yield Button("Train (F5)", id="training-step-train", variant="primary")
