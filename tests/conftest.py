@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import multiprocessing.resource_tracker
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tutor.lessons.model import Glossary
+from tutor.store.db import Database, open_database
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -39,6 +43,22 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     return path
+
+
+@pytest.fixture
+def glossary() -> Glossary:
+    """The quiz tests' small glossary (tests/fixtures/quiz); a module may define its own."""
+    from tutor.quiz.source import load_quiz_glossary
+
+    return load_quiz_glossary(Path(__file__).parent / "fixtures" / "quiz")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated progress database in a temp folder."""
+    database = open_database(tmp_path / "progress.sqlite3")
+    yield database
+    database.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:

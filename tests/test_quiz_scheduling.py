@@ -5,7 +5,6 @@ is taken as now, and failed exercises make their terms due."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,8 +16,7 @@ from tutor.quiz.cards import card_id_for
 from tutor.quiz.feed import exercise_failed
 from tutor.quiz.rating import rate
 from tutor.quiz.scheduler import QuizScheduler
-from tutor.quiz.source import load_quiz_glossary
-from tutor.store.db import Database, open_database
+from tutor.store.db import Database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -35,18 +33,6 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
-
-
-@pytest.fixture
-def glossary() -> Glossary:
-    return load_quiz_glossary(FIXTURE)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "progress.sqlite3")
-    yield database
-    database.close()
 
 
 def make(db: Database, glossary: Glossary, clock: FakeClock, **kwargs: int) -> QuizScheduler:

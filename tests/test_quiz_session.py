@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from tutor.quiz.rating import fast_limit, rate
 from tutor.quiz.scheduler import QuizScheduler
 from tutor.quiz.session import InvalidAnswer, QuizSession
 from tutor.quiz.source import QuizError, load_quiz_glossary
-from tutor.store.db import Database, open_database
+from tutor.store.db import Database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -40,18 +39,6 @@ class Timer:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture
-def glossary() -> Glossary:
-    return load_quiz_glossary(FIXTURE)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "progress.sqlite3")
-    yield database
-    database.close()
 
 
 def get(glossary: Glossary, name: str) -> Term:

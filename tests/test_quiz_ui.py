@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from textual.app import App
 from textual.widgets import Input, Static
 
 from tutor.lessons.model import Glossary
 from tutor.quiz.questions import Mode
-from tutor.quiz.source import load_quiz_glossary
-from tutor.store.db import Database, open_database
+from tutor.store.db import Database
 from tutor.ui.screens.quiz import QuizApp, QuizScreen, QuizStatsScreen
 
 FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
@@ -30,18 +27,6 @@ kind = "concept"
 title = "Tensors"
 text = "A [[Tensor]] holds numbers."
 """
-
-
-@pytest.fixture
-def glossary() -> Glossary:
-    return load_quiz_glossary(FIXTURE)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "progress.sqlite3")
-    yield database
-    database.close()
 
 
 def text_of(app: App[None], selector: str) -> str:
