@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -164,10 +165,15 @@ class Glossary:
     terms: tuple[Term, ...] = ()
     path: Path | None = None
 
+    @cached_property
+    def _index(self) -> dict[str, Term]:
+        """Every spelling's id mapped to its term; the first term wins, as the loader reports."""
+        index: dict[str, Term] = {}
+        for term in self.terms:
+            for key in (term.id, *(term_id(name) for name in term.names)):
+                index.setdefault(key, term)
+        return index
+
     def lookup(self, name: str) -> Term | None:
         """The term named ``name`` (its term, an alias or its id), or None."""
-        key = term_id(name)
-        for term in self.terms:
-            if term.id == key or any(term_id(n) == key for n in term.names):
-                return term
-        return None
+        return self._index.get(term_id(name))

@@ -63,10 +63,10 @@ class TutorApp(App[None]):
         self.progress: Progress | None = None
 
     def on_mount(self) -> None:
-        self.push_screen(BrowserScreen())
         try:
             self._open_db()
         except CorruptDatabase as exc:
+            self.push_screen(BrowserScreen())
             self.push_screen(DamagedDatabaseDialog(str(exc)), self._damaged_answer)
             return
         self._first_screen()
@@ -89,15 +89,21 @@ class TutorApp(App[None]):
             self.exit(message=f"Could not move {path} aside ({exc}); move it away yourself.")
             return
         self.notify(f"The damaged database was kept as {moved.name}.", timeout=8)
-        if isinstance(self.screen, BrowserScreen):
-            self.screen.refresh_lessons()
+        self.pop_screen()  # the browser beneath the dialog; the first screen is chosen anew
         self._first_screen()
 
     def _first_screen(self) -> None:
-        """Resume the last lesson where it was left, or open the screen asked for."""
-        if self._start:
-            self.action_area(self._start)
-        elif self.progress and (last := self.progress.last_lesson()):
+        """Resume the last lesson where it was left, or open the lessons or the screen asked for.
+
+        When resuming, the browser is not built until the learner goes back to it: building it
+        beneath the reader would delay the first screen.
+        """
+        last = self.progress.last_lesson() if self.progress else None
+        if self._start or last is None or self.catalog.lesson(last) is None:
+            self.push_screen(BrowserScreen())
+            if self._start:
+                self.action_area(self._start)
+        else:
             self.open_lesson(last)
         self._check_size()
         self.find_running_runs()
@@ -119,12 +125,12 @@ class TutorApp(App[None]):
     def warm_kernel(self) -> None:
         """Start the exercise kernel while the learner reads: torch loads in its child.
 
-        Starting it only spawns the child (milliseconds), so this runs on the UI thread, before
-        any exercise panel's worker can ask for the kernel.
+        Starting it only spawns the child (milliseconds); it waits for the next frame so that
+        torch's import does not compete with drawing the first screen on a small machine.
         """
         from tutor.ui.widgets.exercise import get_kernel
 
-        get_kernel(self)
+        self.call_after_refresh(get_kernel, self)
 
     # Navigation -----------------------------------------------------------------------------
 
@@ -154,12 +160,20 @@ class TutorApp(App[None]):
 
         lesson = self.catalog.lesson(lesson_id)
         assert lesson is not None
-        # Keep the browser beneath: [default screen, browser, reader].
-        while len(self.screen_stack) > 2:
+        # One reader at a time, above the browser when there is one.
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, BrowserScreen):
             self.pop_screen()
         self.push_screen(ReaderScreen(lesson, index))
         if any(step.kind == "exercise" for step in lesson.steps):
             self.warm_kernel()
+
+    def show_browser(self) -> None:
+        """Back to the lesson list: the one beneath, or a new one when the app resumed a lesson."""
+        if any(isinstance(screen, BrowserScreen) for screen in self.screen_stack):
+            while not isinstance(self.screen, BrowserScreen):
+                self.pop_screen()
+        else:
+            self.switch_screen(BrowserScreen())
 
     # Actions --------------------------------------------------------------------------------
 

@@ -173,7 +173,7 @@ class ReaderScreen(Screen[None]):
             return
         self._leave_step()
         self._entered = time.monotonic()
-        self.app.pop_screen()
+        self.app.show_browser()  # type: ignore[attr-defined]
 
     def open_term(self, name: str) -> None:
         term = self.app.catalog.glossary.lookup(name)  # type: ignore[attr-defined]

@@ -49,15 +49,22 @@ SPARE_KERNEL = True
 TRACEBACK_HEADER = "Traceback (most recent call last):"
 
 
+_KERNEL_LOCK = threading.Lock()
+
+
 def get_kernel(app: App[Any]) -> Kernel:
-    """The app's one kernel, started on first use (torch loads in the child meanwhile)."""
-    kernel = getattr(app, KERNEL_ATTR, None)
-    if kernel is None:
-        kernel = Kernel.start(spare=SPARE_KERNEL)
-        setattr(app, KERNEL_ATTR, kernel)
-        # The child also leaves when the app's pipes close; this ends a child stuck in a loop.
-        atexit.register(kernel.close)
-    return kernel
+    """The app's one kernel, started on first use (torch loads in the child meanwhile).
+
+    Called from the UI thread (warm-up) and from panel workers: the lock keeps it to one kernel.
+    """
+    with _KERNEL_LOCK:
+        kernel = getattr(app, KERNEL_ATTR, None)
+        if kernel is None:
+            kernel = Kernel.start(spare=SPARE_KERNEL)
+            setattr(app, KERNEL_ATTR, kernel)
+            # The child also leaves when the app's pipes close; this ends a child stuck in a loop.
+            atexit.register(kernel.close)
+        return kernel
 
 
 def close_kernel(app: App[Any]) -> None:
