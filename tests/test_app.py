@@ -51,6 +51,8 @@ async def test_open_step_quit_and_resume() -> None:
         await pilot.pause()
         assert isinstance(again.screen, ReaderScreen)
         assert again.screen.step.full_id == "basics.more"
+        # Resuming builds no lesson list beneath the reader: it would delay the first screen.
+        assert not any(isinstance(screen, BrowserScreen) for screen in again.screen_stack)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(again.screen, BrowserScreen)
