@@ -21,6 +21,7 @@ import socket
 import struct
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -206,6 +207,36 @@ SAMPLE_NOTICE = (
 )
 
 
+def _find_or_fetch(
+    data_root: str | os.PathLike[str] | None,
+    folder: str,
+    label: str,
+    candidates: Callable[[Path], tuple[Path, ...]],
+    system: Path | None = None,
+) -> tuple[Path, str | None] | None:
+    """Find a set torchvision can read as ``<root>/<folder>/raw``, unpacking or downloading it.
+
+    In order: the set in place under a root; its IDX files in one of ``candidates(root)`` (or the
+    raw folder) to unpack; the ``system`` copy; a download. None when all of them fail.
+    """
+    for root in _roots(data_root):
+        if _has_raw(root, folder):
+            return root, None
+        for source in (*candidates(root), root / folder / "raw"):
+            if _has_files(source):
+                target = _writable_root(data_root, folder)
+                _decompress_into(source, target / folder / "raw")
+                return target, f"{label}: unpacked the files from {source} into {target}."
+    if system is not None and _has_files(system):
+        target = _writable_root(data_root, folder)
+        _decompress_into(system, target / folder / "raw")
+        return target, f"{label}: unpacked the system copy into {target}."
+    target = _writable_root(data_root, folder)
+    if _download(target, folder):
+        return target, f"{label}: downloaded into {target}."
+    return None
+
+
 def resolve_fashion_mnist(
     data_root: str | os.PathLike[str] | None = None,
 ) -> tuple[Path, str | None]:
@@ -214,38 +245,23 @@ def resolve_fashion_mnist(
     The notice is None when the full set was already in place, and a sentence otherwise (a system
     copy was unpacked, the set was downloaded, or only the bundled sample is available).
     """
-    for root in _roots(data_root):
-        if _has_raw(root, "FashionMNIST"):
-            return root, None
-        # A folder of the IDX files themselves (for example --data-root pointing at Debian's copy).
-        for folder in (root, root / "fashion-mnist", root / "FashionMNIST" / "raw"):
-            if _has_files(folder):
-                target = _writable_root(data_root, "FashionMNIST")
-                _decompress_into(folder, target / "FashionMNIST" / "raw")
-                return target, f"Fashion-MNIST: unpacked the files from {folder} into {target}."
-    if _has_files(SYSTEM_FASHION_MNIST):
-        target = _writable_root(data_root, "FashionMNIST")
-        _decompress_into(SYSTEM_FASHION_MNIST, target / "FashionMNIST" / "raw")
-        return target, f"Fashion-MNIST: unpacked the system copy into {target}."
-    target = _writable_root(data_root, "FashionMNIST")
-    if _download(target, "FashionMNIST"):
-        return target, f"Fashion-MNIST: downloaded into {target}."
+    found = _find_or_fetch(
+        data_root,
+        "FashionMNIST",
+        "Fashion-MNIST",
+        lambda root: (root, root / "fashion-mnist"),
+        system=SYSTEM_FASHION_MNIST,
+    )
+    if found is not None:
+        return found
     return _sample_root(), SAMPLE_NOTICE
 
 
 def resolve_mnist(data_root: str | os.PathLike[str] | None = None) -> tuple[Path, str | None]:
     """The root for torchvision's ``MNIST(root)``; raises DataUnavailable when MNIST cannot be had."""
-    for root in _roots(data_root):
-        if _has_raw(root, "MNIST"):
-            return root, None
-        for folder in (root / "mnist", root / "MNIST" / "raw"):
-            if _has_files(folder):
-                target = _writable_root(data_root, "MNIST")
-                _decompress_into(folder, target / "MNIST" / "raw")
-                return target, f"MNIST: unpacked the files from {folder} into {target}."
-    target = _writable_root(data_root, "MNIST")
-    if _download(target, "MNIST"):
-        return target, f"MNIST: downloaded into {target}."
+    found = _find_or_fetch(data_root, "MNIST", "MNIST", lambda root: (root / "mnist",))
+    if found is not None:
+        return found
     raise DataUnavailable("MNIST was not found and could not be downloaded.")
 
 
