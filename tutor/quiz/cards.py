@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from fsrs import Card, Rating, ReviewLog, Scheduler
 
 from tutor.quiz.clock import iso, parse_iso
 from tutor.store.db import Database
+from tutor.store.pending import Writer
 
 
 def card_id_for(term_id: str) -> int:
@@ -71,12 +71,12 @@ class CardStore:
 
     def save(self, term_id: str, card: Card) -> None:
         """Store a card on its own (used when an exercise makes a term due)."""
-        with self.db.transaction() as conn:
+        with self.db.transaction(f"the quiz card for {term_id!r} made due") as conn:
             self._upsert(conn, term_id, card)
 
     def record(self, review: Review, card: Card, log: ReviewLog) -> None:
         """Append the review and store the card it produced, atomically."""
-        with self.db.transaction() as conn:
+        with self.db.transaction(f"a quiz review of {review.term_id!r}") as conn:
             self._upsert(conn, review.term_id, card)
             conn.execute(
                 "INSERT INTO review_log(term_id, rating, reviewed_at, mode, correct, seconds, "
@@ -93,7 +93,7 @@ class CardStore:
             )
 
     @staticmethod
-    def _upsert(conn: sqlite3.Connection, term_id: str, card: Card) -> None:
+    def _upsert(conn: Writer, term_id: str, card: Card) -> None:
         conn.execute(
             "INSERT INTO cards(term_id, card_json, due) VALUES (?, ?, ?) "
             "ON CONFLICT(term_id) DO UPDATE SET card_json = excluded.card_json, due = excluded.due",

@@ -1,28 +1,53 @@
-"""Open, migrate and guard the SQLite database.
+"""Open, migrate and guard the SQLite database, and keep working when the disk refuses writes.
 
-WAL lets the UI read while a worker writes. A database that SQLite calls corrupt is reported as
+WAL lets the UI read while a worker writes. A database that SQLite finds corrupt is reported as
 ``CorruptDatabase``; it is only ever moved aside (never deleted) and only when the learner says so.
+
+A full disk, an exhausted quota, a read-only or unwritable folder are not damage. Then the
+database carries on from an in-memory copy: reads see everything the learner did, each refused
+write is queued in order, and every later write first replays the queue, so it all lands as soon
+as the disk takes writes again. ``problem`` says what is wrong (``on_problem`` is called when it
+starts, ``on_saved`` when everything has landed), and ``unsaved_report`` lists what never landed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tutor.store.migrations import MIGRATIONS
+from tutor.store import files
+from tutor.store.errors import (
+    CorruptDatabase,
+    NewerDatabase,
+    StorageProblem,
+    UnusableDatabase,
+    describe_sqlite_error,
+    is_damage,
+)
+from tutor.store.pending import (
+    Params,
+    PendingWrite,
+    Statement,
+    Writer,
+    describe_statements,
+    replay,
+    rollback_quietly,
+    summarize,
+)
 
-
-class CorruptDatabase(Exception):
-    """The progress database cannot be read; carries its path and SQLite's words."""
-
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(f"The progress database {path} is damaged ({detail}).")
-        self.path = path
-        self.detail = detail
+__all__ = [
+    "CorruptDatabase",
+    "Database",
+    "NewerDatabase",
+    "UnusableDatabase",
+    "move_aside",
+    "open_database",
+    "utc_now",
+]
 
 
 def utc_now() -> str:
@@ -30,45 +55,125 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class Database:
-    """A thread-safe handle on the database: one connection, serialised by a lock."""
+class _Transaction:
+    """A write transaction's ``Writer``: runs statements on the live connection, records them.
 
-    def __init__(self, path: Path) -> None:
+    When the disk refuses a statement or the commit, the database falls back to its in-memory
+    copy and the statements run so far are applied there, so the body never sees the failure.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.statements: list[Statement] = []
+        self.conn = db._live()
+
+    def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:
+        self.statements.append((sql, params))
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            if self.conn is self.db._memory or not self.db._fall_back(exc):
+                raise
+        return self._redo_in_memory()
+
+    def _redo_in_memory(self) -> sqlite3.Cursor:
+        self.conn = self.db._in_memory()
+        cursor: sqlite3.Cursor | None = None
+        for sql, params in self.statements:
+            cursor = self.conn.execute(sql, params)
+        assert cursor is not None
+        return cursor
+
+    def commit(self, what: str | None) -> None:
+        if self.conn is not self.db._memory:
+            try:
+                self.conn.commit()
+                return
+            except sqlite3.Error as exc:
+                if not self.db._fall_back(exc):
+                    raise
+            self._redo_in_memory()
+        self.conn.commit()
+        if self.statements:
+            description = what or describe_statements(self.statements)
+            self.db._pending.append(PendingWrite(description, tuple(self.statements)))
+
+    def rollback(self) -> None:
+        rollback_quietly(self.conn)
+
+
+class Database:
+    """A thread-safe handle on the database: one connection, serialised by a lock.
+
+    ``connection`` is an open, checked file connection; without one the handle starts on an
+    in-memory copy of the file (``snapshot``), with ``problem`` saying why.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        connection: sqlite3.Connection | None = None,
+        *,
+        problem: StorageProblem | None = None,
+        snapshot: sqlite3.Connection | None = None,
+        readable: bool = True,
+    ) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
-        self._conn.row_factory = sqlite3.Row
+        if connection is None and snapshot is None:
+            connection = files.connect(path)
+        self._disk = connection
+        self._memory = snapshot
+        self._pending: list[PendingWrite] = []
+        self._lost: list[str] = []
+        self._closed = False
+        self.problem = problem
+        # False when even reading the file failed: the learner starts from empty progress.
+        self.readable = readable
+        # Called (from whichever thread wrote) when writes start failing and when all landed.
+        self.on_problem: Callable[[StorageProblem], None] | None = None
+        self.on_saved: Callable[[], None] | None = None
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on error."""
-        with self._lock, self._conn:
-            yield self._conn
+    # Reading --------------------------------------------------------------------------------
 
-    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+            conn = self._live()
+            try:
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                if conn is self._memory or not self._fall_back(exc):
+                    raise
+            return self._in_memory().execute(sql, params).fetchall()
 
     @property
     def version(self) -> int:
         return int(self.query("PRAGMA user_version")[0][0])
 
+    # Writing --------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, what: str | None = None) -> Iterator[Writer]:
+        """A write transaction: committed on success, rolled back on error.
+
+        ``what`` says in a learner's words what the write keeps ("an attempt at tensors.x"):
+        it is what the learner is told when the write could not be saved.
+        """
+        with self._lock:
+            transaction = _Transaction(self)
+            try:
+                yield transaction
+            except BaseException:
+                transaction.rollback()
+                raise
+            transaction.commit(what)
+            if self._memory is not None:
+                self._retry()
+
     def migrate(self) -> None:
         """Apply every migration the file has not seen, each in its own transaction."""
-        current = self.version
-        if current > len(MIGRATIONS):
-            raise CorruptDatabase(
-                self.path, f"schema version {current} is newer than this tutor; upgrade the tutor"
-            )
-        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self._lock:
-                self._conn.executescript(
-                    f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
+        with self._lock:
+            files.migrate(self._live(), self.path)
 
     # Settings are tiny key/value pairs (device choice, theme...).
     def get_setting(self, key: str, default: str | None = None) -> str | None:
@@ -76,38 +181,144 @@ class Database:
         return rows[0][0] if rows else default
 
     def set_setting(self, key: str, value: str) -> None:
-        with self.transaction() as conn:
+        with self.transaction(f"the setting {key} = {value}") as conn:
             conn.execute(
                 "INSERT INTO settings(key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 
+    # Pending writes -------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> list[str]:
+        """What the learner did that is not on disk yet, oldest first."""
+        with self._lock:
+            return [write.what for write in self._pending]
+
+    def flush(self) -> bool:
+        """Try the pending writes now; True when nothing is left unsaved."""
+        with self._lock:
+            if self._memory is not None and not self._closed:
+                self._retry()
+            return not self._pending and not self._lost
+
+    def unsaved_report(self) -> str | None:
+        """Every change that was not saved, for the learner; None when all of it was."""
+        with self._lock:
+            if not self._pending and not self._lost:
+                return None
+            lines: list[str] = []
+            if self._pending:
+                reason = f": {self.problem.reason}" if self.problem else ""
+                advice = f" ({self.problem.advice})" if self.problem else ""
+                lines.append(f"Progress not saved{reason}. Lost when the tutor closed{advice}:")
+                lines += [f"  - {line}" for line in summarize(w.what for w in self._pending)]
+            if self._lost:
+                lines.append("Progress that could not be replayed into the database:")
+                lines += [f"  - {line}" for line in summarize(self._lost)]
+            return "\n".join(lines)
+
+    def close(self) -> None:
+        """Try the pending writes a last time, then close; ``unsaved_report`` stays readable."""
+        with self._lock:
+            if self._closed:
+                return
+            self.flush()
+            self._closed = True
+            for conn in (self._memory, self._disk):
+                if conn is not None:
+                    conn.close()
+
+    # Falling back and catching up -----------------------------------------------------------
+
+    def _live(self) -> sqlite3.Connection:
+        """The connection reads and writes go to: the in-memory copy while it exists."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        conn = self._memory if self._memory is not None else self._disk
+        assert conn is not None
+        return conn
+
+    def _fall_back(self, exc: sqlite3.Error) -> bool:
+        """On a storage error, switch to the in-memory copy; False for any other error."""
+        problem = StorageProblem.from_exception(exc, self.path.parent)
+        if problem is None:
+            return False
+        rollback_quietly(self._disk)
+        self._set_problem(problem)
+        return True
+
+    def _in_memory(self) -> sqlite3.Connection:
+        if self._memory is None:
+            self._memory, self.readable = files.snapshot(self.path, self._disk)
+        return self._memory
+
+    def _set_problem(self, problem: StorageProblem) -> None:
+        first = self.problem is None
+        self.problem = problem
+        if first and self.on_problem is not None:
+            self.on_problem(problem)
+
+    def _retry(self) -> None:
+        """Replay the pending writes in order on a fresh file connection; stop at the first
+        storage error. When all landed, reads and writes go back to the file."""
+        try:
+            if self._disk is not None:
+                self._disk.close()
+            self._disk = None
+            self._disk = files.open_writable(self.path)
+            while self._pending:
+                write = self._pending[0]
+                try:
+                    replay(self._disk, write)
+                except sqlite3.Error as exc:
+                    if StorageProblem.from_exception(exc, self.path.parent) is not None:
+                        raise
+                    # Not the disk: this write can never land (say, the file was replaced).
+                    self._lost.append(f"{write.what} ({describe_sqlite_error(exc)})")
+                self._pending.pop(0)
+        except (sqlite3.Error, OSError, UnusableDatabase) as exc:
+            problem = StorageProblem.from_exception(exc, self.path.parent)
+            if problem is not None:
+                self.problem = problem
+            return
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+        self.readable = True
+        if self.problem is not None:
+            self.problem = None
+            if self.on_saved is not None:
+                self.on_saved()
+
 
 def open_database(path: Path | None = None) -> Database:
-    """Open (creating and migrating as needed) the database; raise ``CorruptDatabase`` if damaged."""
+    """Open (creating and migrating as needed) the database.
+
+    Raises ``CorruptDatabase`` only when SQLite finds the file damaged, and ``UnusableDatabase``
+    for a file this tutor cannot use for another reason (a newer schema, not a file). A storage
+    problem raises nothing: the database opens on an in-memory copy with ``problem`` set.
+    """
     if path is None:
         from tutor.paths import database_path
 
         path = database_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db: Database | None = None
     try:
-        db = Database(path)
-        db.query("PRAGMA journal_mode=WAL")
-        check = db.query("PRAGMA quick_check")[0][0]
-        if check != "ok":
-            raise CorruptDatabase(path, check)
-        db.migrate()
-        return db
-    except sqlite3.DatabaseError as exc:
-        if db is not None:
-            db.close()
-        raise CorruptDatabase(path, str(exc)) from None
-    except CorruptDatabase:
-        if db is not None:
-            db.close()
+        return Database(path, files.open_writable(path))
+    except UnusableDatabase:
         raise
+    except (sqlite3.Error, OSError) as exc:
+        if isinstance(exc, sqlite3.Error) and is_damage(exc):
+            raise CorruptDatabase(path, describe_sqlite_error(exc)) from None
+        problem = StorageProblem.from_exception(exc, path.parent)
+        if problem is None:
+            detail = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else str(exc)
+            raise UnusableDatabase(
+                path, f"The progress database {path} cannot be opened ({detail})."
+            ) from None
+    copy, readable = files.snapshot(path, None)
+    return Database(path, None, problem=problem, snapshot=copy, readable=readable)
 
 
 def move_aside(path: Path) -> Path:

@@ -7,7 +7,7 @@ from tutor.store.db import Database, utc_now
 
 def save_draft(db: Database, step_id: str, code: str) -> None:
     """Keep ``code`` as the step's draft, replacing any earlier one."""
-    with db.transaction() as conn:
+    with db.transaction(f"your code in {step_id}") as conn:
         conn.execute(
             "INSERT INTO drafts(step_id, code, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(step_id) DO UPDATE SET code = excluded.code, "
@@ -24,5 +24,5 @@ def load_draft(db: Database, step_id: str) -> str | None:
 
 def clear_draft(db: Database, step_id: str) -> None:
     """Forget the step's draft (the editor shows the starter next time)."""
-    with db.transaction() as conn:
+    with db.transaction(f"resetting your code in {step_id}") as conn:
         conn.execute("DELETE FROM drafts WHERE step_id = ?", (step_id,))

@@ -29,7 +29,7 @@ class Progress:
 
     def set_current(self, lesson_id: str, step_id: str) -> None:
         """Remember the step the learner is on, and that this lesson was the last one open."""
-        with self.db.transaction() as conn:
+        with self.db.transaction(f"your place in lesson {lesson_id} ({step_id})") as conn:
             conn.execute(
                 "INSERT INTO lesson_progress(lesson_id, current_step, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(lesson_id) DO UPDATE SET current_step = excluded.current_step, "
@@ -55,7 +55,8 @@ class Progress:
         """Record that a step was seen, solved or skipped. Solved is never downgraded."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        with self.db.transaction() as conn:
+        what = f"step {step_id} {status}" + (f" ({seconds:.0f} s spent)" if seconds >= 1 else "")
+        with self.db.transaction(what) as conn:
             conn.execute(
                 "INSERT INTO step_progress(step_id, status, seconds, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(step_id) DO UPDATE SET "
@@ -69,7 +70,8 @@ class Progress:
     def record_attempt(self, step_id: str, code: str, passed: bool) -> None:
         """Append an attempt and count it on the step."""
         now = utc_now()
-        with self.db.transaction() as conn:
+        verdict = "passed" if passed else "failed"
+        with self.db.transaction(f"an attempt at {step_id} ({verdict})") as conn:
             conn.execute(
                 "INSERT INTO attempts(step_id, at, passed, code) VALUES (?, ?, ?, ?)",
                 (step_id, now, int(passed), code),
@@ -82,7 +84,7 @@ class Progress:
             )
 
     def record_hint(self, step_id: str) -> None:
-        with self.db.transaction() as conn:
+        with self.db.transaction(f"a hint shown on {step_id}") as conn:
             conn.execute(
                 "INSERT INTO step_progress(step_id, status, hints_used, updated_at) "
                 "VALUES (?, 'seen', 1, ?) ON CONFLICT(step_id) DO UPDATE SET "
