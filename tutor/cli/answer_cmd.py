@@ -3,7 +3,8 @@
 The step's setup runs in a fresh kernel, then the code, then the checks. The code comes from
 ``--file PATH``; ``--file -`` or no ``--file`` reads standard input (no ``--file`` on a terminal
 is a usage error rather than a silent wait). Exit 0 pass, 1 fail, 2 unknown step or usage. Every
-answer is recorded as an attempt in the progress database.
+answer is recorded as an attempt in the progress database; when the disk refuses the write (full,
+read-only) the verdict is still given, with one sentence on stderr saying the attempt was not saved.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from tutor.cli import UsageError
-from tutor.cli.common import database_or_none, fail, print_json
+from tutor.cli.common import close_database, database_or_none, fail, print_json
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
@@ -102,14 +103,25 @@ def run(args: argparse.Namespace) -> int:
 
             # A failed attempt makes the step's glossary terms due in the quiz sooner.
             exercise_failed(db, catalog.glossary, step.terms)
-        db.close()
-
+    # The verdict first: a disk that refused the attempt must not hide it.
+    saved = db is not None and not db.pending
     if args.json:
-        print_json({"step": step.full_id, "passed": passed, "messages": messages, "output": output})
+        print_json(
+            {
+                "step": step.full_id,
+                "passed": passed,
+                "messages": messages,
+                "output": output,
+                "saved": saved,
+            }
+        )
     else:
         if output:
             sys.stdout.write(output if output.endswith("\n") else output + "\n")
         print(("PASS" if passed else "FAIL") + f": {step.full_id}")
         for message in messages:
             print(message)
+    if db is not None:
+        sys.stdout.flush()
+        close_database(db, "The attempt was not saved")
     return 0 if passed else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing.resource_tracker
+import sys
 
 
 def run_app(start: str | None = None) -> int:
@@ -16,5 +17,9 @@ def run_app(start: str | None = None) -> int:
     home_dir()
     from tutor.ui.app import TutorApp
 
-    TutorApp(start=start).run()
+    app = TutorApp(start=start)
+    app.run()
+    if app.unsaved_report:
+        # After the app has given the terminal back, so the list stays on screen.
+        print(app.unsaved_report, file=sys.stderr)
     return 0

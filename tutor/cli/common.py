@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from tutor.store import CorruptDatabase, Database, open_database
+from tutor.store import CorruptDatabase, Database, UnusableDatabase, open_database
 
 
 def fail(message: str, code: int = 1) -> int:
@@ -21,9 +21,31 @@ def print_json(obj: Any) -> None:
 
 
 def database_or_none() -> Database | None:
-    """The progress database, or None (with a sentence on stderr) when it is damaged."""
+    """The progress database, or None (with a sentence on stderr) when it is damaged or unusable.
+
+    A full disk or a read-only folder is not a reason for None: the database then opens on an
+    in-memory copy, and ``close_database`` says what could not be saved.
+    """
     try:
         return open_database()
     except CorruptDatabase as exc:
         fail(f"{exc} Start the app to move it aside, or move the file away yourself.")
-        return None
+    except UnusableDatabase as exc:
+        fail(str(exc))
+    return None
+
+
+def close_database(db: Database, what: str) -> bool:
+    """Close ``db``; if writes could not be saved, print one sentence starting with ``what``
+    (e.g. "The attempt was not saved") naming the folder, its free space and what to do.
+
+    Returns True when everything was saved.
+    """
+    db.close()
+    if db.unsaved_report() is None:
+        return True
+    if db.problem is not None:
+        fail(db.problem.sentence(what))
+    else:
+        fail(f"{what}: {'; '.join(db.pending) or 'the database refused it'}.")
+    return False

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutor.cli import UsageError
-from tutor.cli.common import database_or_none, fail
+from tutor.cli.common import close_database, database_or_none, fail
 
 if TYPE_CHECKING:
     from tutor.lessons.model import Glossary
@@ -75,10 +75,19 @@ def run(args: argparse.Namespace) -> int:
             QuizApp(glossary, db, mode=args.mode, count=args.count).run()
             return 0
     finally:
-        db.close()
+        sys.stdout.flush()
+        close_database(db, _unsaved_what(db.pending))
     from tutor.cli.app_cmd import run_app
 
     return run_app(start="quiz")
+
+
+def _unsaved_what(pending: list[str]) -> str:
+    """How the quiz words what the disk refused: reviews counted, anything else named."""
+    reviews = sum(1 for what in pending if what.startswith("a quiz review"))
+    if reviews and reviews == len(pending):
+        return f"{reviews} quiz review(s) from this session were not saved"
+    return "Quiz settings and reviews from this session were not saved"
 
 
 def _stats(db: Database, glossary: Glossary) -> int:

@@ -1,7 +1,8 @@
 """The Textual app: owns the catalog and the database, routes between screens.
 
 Startup stays light: the lessons are parsed (TOML only, no code runs) and the database opened; torch
-is never imported in this process.
+is never imported in this process. A disk that refuses writes (full, read-only) is not damage: the
+app carries on, says so once, and ``unsaved_report`` lists on exit whatever never reached the disk.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from textual.events import Resize
 
 from tutor import __version__
 from tutor.lessons import Catalog, load_catalog
-from tutor.store import CorruptDatabase, Database, move_aside, open_database
+from tutor.store import (
+    CorruptDatabase,
+    Database,
+    StorageProblem,
+    UnusableDatabase,
+    move_aside,
+    open_database,
+)
 from tutor.store.progress import Progress
 from tutor.ui.commands import LessonCommands
 from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
@@ -61,6 +69,8 @@ class TutorApp(App[None]):
         self._start = start
         self.db: Database | None = None
         self.progress: Progress | None = None
+        # Set when the app closes with changes the disk never took; printed after the app ends.
+        self.unsaved_report: str | None = None
 
     def on_mount(self) -> None:
         try:
@@ -69,11 +79,44 @@ class TutorApp(App[None]):
             self.push_screen(BrowserScreen())
             self.push_screen(DamagedDatabaseDialog(str(exc)), self._damaged_answer)
             return
+        except UnusableDatabase as exc:
+            # Healthy but not usable here (a newer schema, not a file): never offer to move it.
+            self.exit(message=str(exc))
+            return
         self._first_screen()
 
     def _open_db(self) -> None:
-        self.db = open_database(self._db_path)
-        self.progress = Progress(self.db)
+        db = open_database(self._db_path)
+        db.on_problem = self._storage_problem
+        db.on_saved = self._storage_saved
+        self.db = db
+        self.progress = Progress(db)
+        if db.problem is not None:
+            self._storage_problem(db.problem)
+
+    def _storage_problem(self, problem: StorageProblem) -> None:
+        """Said once each time saving stops (called from whichever thread wrote; notify is safe)."""
+        readable = self.db is None or self.db.readable
+        what = (
+            "Progress cannot be saved right now"
+            if readable
+            else ("Progress cannot be read or saved right now")
+        )
+        self.notify(
+            f"{problem.sentence(what)} What you do is kept and saved as soon as the disk allows; "
+            "if it still cannot be when you quit, you are told what was not saved.",
+            title="Progress not saved",
+            severity="warning",
+            timeout=20,
+            markup=False,
+        )
+
+    def _storage_saved(self) -> None:
+        self.notify(
+            "Progress is saved again, including everything you did meanwhile.",
+            title="Progress saved",
+            timeout=6,
+        )
 
     def _damaged_answer(self, move: bool | None) -> None:
         if not move:
@@ -85,7 +128,7 @@ class TutorApp(App[None]):
         try:
             moved = move_aside(path)
             self._open_db()
-        except (OSError, CorruptDatabase) as exc:
+        except (OSError, UnusableDatabase) as exc:
             self.exit(message=f"Could not move {path} aside ({exc}); move it away yourself.")
             return
         self.notify(f"The damaged database was kept as {moved.name}.", timeout=8)
@@ -214,4 +257,7 @@ class TutorApp(App[None]):
 
         close_kernel(self)
         if self.db is not None:
+            # Closing tries the pending writes a last time; what is left is told after exit.
+            self.db.on_problem = self.db.on_saved = None
             self.db.close()
+            self.unsaved_report = self.db.unsaved_report()
