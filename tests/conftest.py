@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing.resource_tracker
 import os
 import shutil
@@ -11,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fulldisk import FullDisk
 
 from tutor.lessons.model import Glossary
 from tutor.store.db import Database, open_database
@@ -62,38 +62,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database = open_database(tmp_path / "progress.sqlite3")
     yield database
     database.close()
-
-
-class FullDisk:
-    """A small tmpfs mounted for one test: ``fill`` it to the last byte, ``free`` it again.
-
-    ``home`` (a folder on it) is the test's PYTORCH_TUTOR_HOME.
-    """
-
-    def __init__(self, mount: Path) -> None:
-        self.mount = mount
-        self.home = mount / "home"
-        self.filler = mount / "filler"
-
-    def fill(self) -> None:
-        """Write a filler file until the file system says it is full (ENOSPC)."""
-        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        try:
-            for chunk in (1 << 16, 1 << 12, 1 << 9, 1):
-                with contextlib.suppress(OSError):
-                    while True:
-                        os.write(fd, b"\0" * chunk)
-        finally:
-            os.close(fd)
-        assert shutil.disk_usage(self.mount).free == 0
-
-    def free(self) -> None:
-        """Remove the filler: the disk has room again."""
-        self.filler.unlink(missing_ok=True)
-
-    def read_only(self) -> None:
-        """Remount the file system read-only (EROFS on every write)."""
-        subprocess.run(["mount", "-o", "remount,ro", str(self.mount)], check=True)
 
 
 @pytest.fixture

@@ -109,19 +109,18 @@ def storage_kind(exc: BaseException, directory: Path | None = None) -> Kind | No
         return None
     if code == SQLITE_FULL:
         return "full"
-    if code in (SQLITE_READONLY, SQLITE_PERM):
-        return "permission" if directory is not None and not _writable(directory) else "read-only"
-    if code == SQLITE_CANTOPEN:
-        # "Unable to open" is a storage problem only when the folder cannot be written or is
-        # full; otherwise (a folder that is a file, a bad name) it is left to the caller.
-        if directory is None:
-            return None
-        if not _writable(directory):
+    if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
+        # A read-only mount also fails os.access: ask the mount first. "Unable to open" is a
+        # storage problem only when the folder cannot be written or is full; otherwise (a folder
+        # that is a file, a bad name) it is left to the caller.
+        if directory is not None and _read_only_mount(directory):
+            return "read-only"
+        if directory is not None and not _writable(directory):
             return "permission"
-        free = free_bytes(directory)
-        if free is not None and free < NEARLY_FULL_BYTES:
-            return "full"
-        return "read-only" if _read_only_mount(directory) else None
+        if code != SQLITE_CANTOPEN:
+            return "read-only"
+        free = free_bytes(directory) if directory is not None else None
+        return "full" if free is not None and free < NEARLY_FULL_BYTES else None
     if code == SQLITE_IOERR:
         free = free_bytes(directory) if directory is not None else None
         return "full" if free is not None and free < NEARLY_FULL_BYTES else "io"
@@ -131,8 +130,11 @@ def storage_kind(exc: BaseException, directory: Path | None = None) -> Kind | No
 
 
 def _read_only_mount(directory: Path) -> bool:
+    probe = directory
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
     try:
-        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+        return bool(os.statvfs(probe).f_flag & os.ST_RDONLY)
     except OSError:
         return False
 

@@ -1,0 +1,246 @@
+"""On a real full (or read-only) file system: the app, ``answer`` and ``quiz --plain`` carry on.
+
+Each test mounts a 3 MB tmpfs as PYTORCH_TUTOR_HOME (``full_disk_home``; root only, skipped
+otherwise), fills it to the last byte and checks that nothing calls the database damaged, that
+nothing ends in a traceback, and that the learner is told what was not saved.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fulldisk import FullDisk
+
+from tutor.cli import main
+from tutor.lessons import load_catalog
+from tutor.store import CorruptDatabase, open_database
+from tutor.store.db import Database
+from tutor.store.progress import Progress
+from tutor.ui.app import TutorApp
+from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
+from tutor.ui.screens.reader import ReaderScreen
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXERCISES = str(FIXTURES / "exercises" / "good")
+QUIZ = str(FIXTURES / "quiz")
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = "y = activation(torch.sum(features * weights) + bias)\n"
+SIZE = (80, 24)
+
+
+def seed(disk: FullDisk, steps: int = 30) -> None:
+    """Progress worth keeping: the learner is on basics.more, with some history."""
+    db = open_database()
+    # One transaction: the write-ahead log of many small ones would fill the small disk itself.
+    with db.transaction() as conn:
+        for n in range(steps):
+            conn.execute(
+                "INSERT INTO attempts(step_id, at, passed, code) VALUES (?, '', 0, ?)",
+                (f"drills.step-{n}", "x = 1\n" * 40),
+            )
+            conn.execute(
+                "INSERT INTO step_progress(step_id, status, updated_at) VALUES (?, 'seen', '')",
+                (f"drills.step-{n}",),
+            )
+    Progress(db).set_current("basics", "more")
+    db.close()
+    assert db.unsaved_report() is None
+
+
+def rows(disk: FullDisk, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(disk.home / "progress.sqlite3")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def messages(app: TutorApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+# The store ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wal", [True, False], ids=["wal-held-open", "closed-cleanly"])
+def test_the_store_reads_keeps_and_later_saves(full_disk_home: FullDisk, wal: bool) -> None:
+    seed(full_disk_home)
+    held = open_database() if wal else None  # another window holds the WAL and its index
+    if held is not None:
+        Progress(held).mark("drills.held", "seen")
+    full_disk_home.fill()
+    db = open_database()
+    progress = Progress(db)
+    assert progress.current("basics") == "more" and len(progress.statuses()) >= 30
+    progress.record_attempt("drills.neuron", SOLUTION, passed=True)
+    progress.mark("drills.neuron", "solved")
+    assert db.problem is not None and db.problem.kind == "full"
+    assert "is full (0 B free)" in db.problem.reason
+    assert progress.statuses()["drills.neuron"] == "solved"
+    assert db.pending == ["an attempt at drills.neuron (passed)", "step drills.neuron solved"]
+    full_disk_home.free()
+    progress.mark("drills.next", "seen")  # the next write lands the queue
+    assert db.pending == [] and db.problem is None
+    db.close()
+    if held is not None:
+        held.close()
+    assert rows(full_disk_home, "SELECT status FROM step_progress WHERE step_id = 'drills.neuron'")
+    assert rows(
+        full_disk_home, "SELECT COUNT(*) FROM attempts WHERE step_id = 'drills.neuron'"
+    ) == [(1,)]
+
+
+def test_damage_is_still_found_on_a_full_disk(full_disk_home: FullDisk) -> None:
+    seed(full_disk_home, steps=200)
+    path = full_disk_home.home / "progress.sqlite3"
+    data = bytearray(path.read_bytes())
+    assert len(data) > 8 * 4096
+    data[3 * 4096 : 6 * 4096] = b"\xa5" * (3 * 4096)
+    path.write_bytes(bytes(data))
+    full_disk_home.fill()
+    with pytest.raises(CorruptDatabase, match="is damaged"):
+        open_database()
+
+
+def test_a_read_only_file_system_opens_read_only(full_disk_home: FullDisk) -> None:
+    seed(full_disk_home)
+    full_disk_home.read_only()
+    db = open_database()
+    assert Progress(db).current("basics") == "more"
+    Progress(db).mark("basics.more", "solved")
+    assert db.problem is not None and db.problem.kind == "read-only"
+    db.close()
+    report = db.unsaved_report()
+    assert report is not None and "read-only file system" in report
+    assert "step basics.more solved" in report
+
+
+# answer and quiz --plain -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wal", [True, False], ids=["wal-held-open", "closed-cleanly"])
+def test_answer_gives_the_verdict_and_says_the_attempt_was_not_saved(
+    full_disk_home: FullDisk, tmp_path: Path, capsys: pytest.CaptureFixture[str], wal: bool
+) -> None:
+    code = tmp_path / "answer.py"
+    code.write_text(SOLUTION, encoding="utf-8")
+    seed(full_disk_home)
+    held: Database | None = open_database() if wal else None
+    if held is not None:
+        Progress(held).mark("drills.held", "seen")
+    full_disk_home.fill()
+    try:
+        status = main(["answer", "drills.neuron", "--file", str(code), "--lessons", EXERCISES])
+    finally:
+        if held is not None:
+            held.close()
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "PASS: drills.neuron" in out
+    assert "damaged" not in out + err and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("pytorch-tutor: The attempt was not saved: the disk holding ")
+    assert str(full_disk_home.home) in lines[0] and "is full (0 B free)" in lines[0]
+    full_disk_home.free()
+    saved = "SELECT COUNT(*) FROM attempts WHERE step_id = 'drills.neuron'"
+    assert rows(full_disk_home, saved) == [(0,)]  # as it said
+
+
+def test_plain_quiz_still_quizzes_and_says_the_reviews_were_not_saved(
+    full_disk_home: FullDisk,
+) -> None:
+    seed(full_disk_home)
+    full_disk_home.fill()
+    result = subprocess.run(
+        [sys.executable, "-m", "tutor", "quiz", "--plain", "--count", "2", "--lessons", QUIZ],
+        input=b"1\n2\n",
+        capture_output=True,
+        cwd=REPO,
+        env=os.environ.copy(),
+        timeout=60,
+    )
+    out, err = result.stdout.decode(), result.stderr.decode()
+    assert result.returncode == 0, err
+    assert "[2/2]" in out and "Done. " in out
+    assert "Traceback" not in err and "damaged" not in err
+    assert err.strip() == (
+        "pytorch-tutor: 2 quiz review(s) from this session were not saved: the disk holding "
+        f"{full_disk_home.home} is full (0 B free); free some space there, or set "
+        "PYTORCH_TUTOR_HOME to a folder on another disk."
+    )
+
+
+# The app --------------------------------------------------------------------------------------
+
+
+def make_app() -> TutorApp:
+    return TutorApp(catalog=load_catalog([FIXTURES / "lessons"]))
+
+
+async def test_the_app_opens_on_a_full_disk_and_lists_what_was_not_saved(
+    full_disk_home: FullDisk,
+) -> None:
+    seed(full_disk_home)
+    full_disk_home.fill()
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        assert not any(isinstance(s, DamagedDatabaseDialog) for s in app.screen_stack)
+        assert isinstance(app.screen, ReaderScreen)  # progress was read: it resumed the lesson
+        assert app.screen.step.full_id == "basics.more"
+        notes = messages(app)
+        assert len(notes) == 1
+        assert notes[0].startswith("Progress cannot be saved right now: the disk holding ")
+        assert "is full (0 B free)" in notes[0]
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen.step.full_id == "basics.intro"
+        await pilot.press("n")
+        await pilot.press("n")
+        await pilot.pause()
+        assert len(messages(app)) == 1  # said once, not once per refused write
+        await pilot.press("q")
+    report = app.unsaved_report
+    assert report is not None
+    assert "the disk holding" in report and "is full" in report
+    assert "your place in lesson basics (intro)" in report
+    assert "your place in lesson basics (more)" in report
+
+
+async def test_the_app_saves_what_waited_once_space_comes_back(full_disk_home: FullDisk) -> None:
+    seed(full_disk_home)
+    full_disk_home.fill()
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.db is not None and app.db.pending
+        full_disk_home.free()
+        await pilot.press("p")  # the next write lands the queue
+        await pilot.pause()
+        assert app.db.pending == []
+        assert any(m.startswith("Progress is saved again") for m in messages(app))
+        await pilot.press("q")
+    assert app.unsaved_report is None
+    assert rows(full_disk_home, "SELECT current_step FROM lesson_progress") == [("more",)]
+    assert rows(full_disk_home, "SELECT status FROM step_progress WHERE step_id = 'basics.last'")
+
+
+async def test_a_damaged_database_on_a_full_disk_is_still_called_damaged(
+    full_disk_home: FullDisk,
+) -> None:
+    (full_disk_home.home / "progress.sqlite3").write_bytes(b"this is not a database" * 100)
+    full_disk_home.fill()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, DamagedDatabaseDialog)
+        await pilot.click("#quit")
