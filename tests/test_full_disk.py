@@ -244,3 +244,20 @@ async def test_a_damaged_database_on_a_full_disk_is_still_called_damaged(
         await pilot.pause()
         assert isinstance(app.screen, DamagedDatabaseDialog)
         await pilot.click("#quit")
+
+
+def test_answer_with_a_data_folder_that_cannot_be_made(
+    full_disk_home: FullDisk,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = tmp_path / "answer.py"
+    code.write_text("y = 0\n", encoding="utf-8")
+    full_disk_home.read_only()
+    monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(full_disk_home.home / "new"))
+    status = main(["answer", "drills.neuron", "--file", str(code), "--lessons", EXERCISES])
+    out, err = capsys.readouterr()
+    assert status == 1 and "FAIL: drills.neuron" in out
+    assert err.startswith("pytorch-tutor: The attempt was not saved: ")
+    assert f"{full_disk_home.home / 'new'} is on a read-only file system" in err

@@ -225,12 +225,20 @@ def test_closing_with_writes_pending_reports_exactly_what_was_not_saved(
     for _ in range(3):
         progress.record_attempt("tensors.two-layer", "h = 1", passed=False)
     store.set_setting("device", "cpu")
+    save_draft(store, "tensors.two-layer", "h = 0")
+    save_draft(store, "tensors.two-layer", "h = activation(features @ W1 + B1)\noutput = h")
     store.close()
     report = store.unsaved_report()
     assert report is not None
     assert "is full (" in report and " free)" in report
-    assert "an attempt at tensors.two-layer (failed) (3 times)" in report
-    assert "the setting device = cpu" in report
+    assert "  - an attempt at tensors.two-layer (failed) (3 times)\n" in report
+    assert "  - the setting device = cpu\n" in report
+    # The code itself is handed back, its latest version, ready to copy.
+    assert report.endswith(
+        "  - your code in tensors.two-layer (2 times):\n"
+        "      h = activation(features @ W1 + B1)\n"
+        "      output = h"
+    )
 
 
 def test_closing_when_space_came_back_saves_everything(
@@ -283,7 +291,7 @@ def test_a_disk_that_refuses_the_first_write_opens_from_a_read_only_copy(
     Progress(first).set_current("tensors", "neuron-sum")
     first.close()
 
-    def no_wal(path: Path) -> sqlite3.Connection:
+    def no_wal(path: Path, verify: bool = True) -> sqlite3.Connection:
         raise disk_full()
 
     # As on a real full disk, where SQLite cannot grow the WAL index and even opening fails.
@@ -308,3 +316,14 @@ def test_damage_is_still_damage(tutor_env: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptDatabase, match="is damaged"):
         open_database()
+
+
+def test_the_command_line_words_other_file_errors_as_storage_problems(tmp_path: Path) -> None:
+    from tutor.cli import describe_os_error
+
+    target = tmp_path / "runs" / "x"
+    sentence = describe_os_error(OSError(errno.ENOSPC, "No space left on device", str(target)))
+    assert sentence.startswith(f"Cannot write {target}: the disk holding {target} is full (")
+    assert sentence.endswith("set PYTORCH_TUTOR_HOME to a folder on another disk.")
+    other = describe_os_error(OSError(errno.ENOTDIR, "Not a directory", str(target)))
+    assert other.startswith(f"cannot use {target}: Not a directory.")

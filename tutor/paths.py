@@ -14,8 +14,10 @@ DATA_ENV = "PYTORCH_TUTOR_DATA"
 APP_NAME = "pytorch-tutor"
 
 
-def home_dir() -> Path:
-    """The learner's data directory (progress database, runs, checkpoints), created on demand."""
+def home_dir(*, create: bool = True) -> Path:
+    """The learner's data directory (progress database, runs, checkpoints), created on demand
+    (``create=False``: only where it would be, for a caller that handles a folder it cannot make).
+    """
     override = os.environ.get(HOME_ENV)
     if override:
         path = Path(override).expanduser()
@@ -23,7 +25,8 @@ def home_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -37,9 +40,9 @@ def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
     return home_dir() / "datasets"
 
 
-def database_path() -> Path:
-    """The one SQLite database that holds everything a learner does."""
-    return home_dir() / "progress.sqlite3"
+def database_path(*, create: bool = True) -> Path:
+    """The one SQLite database that holds everything a learner does (``create``: its folder)."""
+    return home_dir(create=create) / "progress.sqlite3"
 
 
 def runs_dir() -> Path:

@@ -67,10 +67,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         # A data folder that cannot be created or written (PYTORCH_TUTOR_HOME on a file, a
         # read-only disk, a full disk): one sentence naming the path, never a traceback.
-        where = f" {exc.filename}" if exc.filename else ""
-        print(
-            f"pytorch-tutor: cannot use{where}: {exc.strerror or exc}. Check that the folder "
-            "exists and is writable (PYTORCH_TUTOR_HOME and PYTORCH_TUTOR_DATA move it).",
-            file=sys.stderr,
-        )
+        print(f"pytorch-tutor: {describe_os_error(exc)}", file=sys.stderr)
         return 1
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One sentence for a failed file operation: a storage problem names the folder, its free
+    space and what to do; anything else names the path and the system's words."""
+    from pathlib import Path
+
+    from tutor.store.errors import StorageProblem
+
+    path = Path(exc.filename) if exc.filename else None
+    if path is not None:
+        folder = path if path.is_dir() or not path.exists() else path.parent
+        problem = StorageProblem.from_exception(exc, folder)
+        if problem is not None:
+            return problem.sentence(f"Cannot write {path}")
+    where = f" {path}" if path is not None else ""
+    return (
+        f"cannot use{where}: {exc.strerror or exc}. Check that the folder exists and is writable "
+        "(PYTORCH_TUTOR_HOME and PYTORCH_TUTOR_DATA move it)."
+    )

@@ -35,6 +35,7 @@ from tutor.store.pending import (
     Writer,
     describe_statements,
     replay,
+    report_lines,
     rollback_quietly,
     summarize,
 )
@@ -84,7 +85,7 @@ class _Transaction:
         assert cursor is not None
         return cursor
 
-    def commit(self, what: str | None) -> None:
+    def commit(self, what: str | None, keep: str) -> None:
         if self.conn is not self.db._memory:
             try:
                 self.conn.commit()
@@ -96,7 +97,7 @@ class _Transaction:
         self.conn.commit()
         if self.statements:
             description = what or describe_statements(self.statements)
-            self.db._pending.append(PendingWrite(description, tuple(self.statements)))
+            self.db._pending.append(PendingWrite(description, tuple(self.statements), keep))
 
     def rollback(self) -> None:
         rollback_quietly(self.conn)
@@ -153,11 +154,12 @@ class Database:
     # Writing --------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, what: str | None = None) -> Iterator[Writer]:
+    def transaction(self, what: str | None = None, keep: str = "") -> Iterator[Writer]:
         """A write transaction: committed on success, rolled back on error.
 
         ``what`` says in a learner's words what the write keeps ("an attempt at tensors.x"):
-        it is what the learner is told when the write could not be saved.
+        it is what the learner is told when the write could not be saved; ``keep`` is text to
+        hand back to them then (their code).
         """
         with self._lock:
             transaction = _Transaction(self)
@@ -166,7 +168,7 @@ class Database:
             except BaseException:
                 transaction.rollback()
                 raise
-            transaction.commit(what)
+            transaction.commit(what, keep)
             if self._memory is not None:
                 self._retry()
 
@@ -213,7 +215,7 @@ class Database:
                 reason = f": {self.problem.reason}" if self.problem else ""
                 advice = f" ({self.problem.advice})" if self.problem else ""
                 lines.append(f"Progress not saved{reason}. Lost when the tutor closed{advice}:")
-                lines += [f"  - {line}" for line in summarize(w.what for w in self._pending)]
+                lines += report_lines(self._pending)
             if self._lost:
                 lines.append("Progress that could not be replayed into the database:")
                 lines += [f"  - {line}" for line in summarize(self._lost)]
@@ -267,7 +269,7 @@ class Database:
             if self._disk is not None:
                 self._disk.close()
             self._disk = None
-            self._disk = files.open_writable(self.path)
+            self._disk = files.open_writable(self.path, verify=False)
             while self._pending:
                 write = self._pending[0]
                 try:
@@ -303,7 +305,8 @@ def open_database(path: Path | None = None) -> Database:
     if path is None:
         from tutor.paths import database_path
 
-        path = database_path()
+        # The folder is made below, where a folder that cannot be made is a storage problem.
+        path = database_path(create=False)
     try:
         return Database(path, files.open_writable(path))
     except UnusableDatabase:

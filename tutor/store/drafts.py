@@ -7,7 +7,7 @@ from tutor.store.db import Database, utc_now
 
 def save_draft(db: Database, step_id: str, code: str) -> None:
     """Keep ``code`` as the step's draft, replacing any earlier one."""
-    with db.transaction(f"your code in {step_id}") as conn:
+    with db.transaction(f"your code in {step_id}", keep=code) as conn:
         conn.execute(
             "INSERT INTO drafts(step_id, code, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(step_id) DO UPDATE SET code = excluded.code, "

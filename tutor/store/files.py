@@ -48,13 +48,15 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
         conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
 
-def open_writable(path: Path) -> sqlite3.Connection:
-    """Open, switch to WAL, check and migrate; the connection is closed again on any error."""
+def open_writable(path: Path, *, verify: bool = True) -> sqlite3.Connection:
+    """Open, switch to WAL, check (unless ``verify`` is False: a reopen to retry writes) and
+    migrate; the connection is closed again on any error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(path)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        check(conn, path)
+        if verify:
+            check(conn, path)
         migrate(conn, path)
     except BaseException:
         conn.close()

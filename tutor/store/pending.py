@@ -26,10 +26,14 @@ class Writer(Protocol):
 
 @dataclass(frozen=True)
 class PendingWrite:
-    """One transaction the disk has not taken yet: its statements and what it means to a learner."""
+    """One transaction the disk has not taken yet: its statements and what it means to a learner.
+
+    ``keep`` is text worth handing back if the write never lands (the learner's code).
+    """
 
     what: str
     statements: tuple[Statement, ...]
+    keep: str = ""
 
 
 _TABLE = re.compile(r"\b(?:INTO|UPDATE|FROM)\s+([A-Za-z_]+)", re.IGNORECASE)
@@ -51,6 +55,19 @@ def summarize(whats: Iterable[str]) -> list[str]:
     for what in whats:
         counts[what] = counts.get(what, 0) + 1
     return [what if n == 1 else f"{what} ({n} times)" for what, n in counts.items()]
+
+
+def report_lines(writes: Sequence[PendingWrite]) -> list[str]:
+    """The writes as a list for the learner: one line per kind of change, and below a change
+    that carries text (their code) its latest version, indented, ready to copy."""
+    latest = {write.what: write.keep for write in writes if write.keep}
+    lines: list[str] = []
+    whats = [write.what for write in writes]
+    for line, what in zip(summarize(whats), dict.fromkeys(whats), strict=True):
+        keep = latest.get(what, "")
+        lines.append(f"  - {line}" + (":" if keep else ""))
+        lines += [f"      {text}" for text in keep.rstrip().splitlines()]
+    return lines
 
 
 def replay(conn: sqlite3.Connection, write: PendingWrite) -> None:
