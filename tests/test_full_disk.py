@@ -234,6 +234,40 @@ async def test_the_app_saves_what_waited_once_space_comes_back(full_disk_home: F
     assert rows(full_disk_home, "SELECT status FROM step_progress WHERE step_id = 'basics.last'")
 
 
+async def test_the_app_runs_an_exercise_on_a_full_disk_and_hands_the_code_back(
+    full_disk_home: FullDisk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Static, TextArea
+
+    from tutor.ui.widgets.exercise import ExercisePanel
+
+    monkeypatch.setattr("tutor.ui.widgets.exercise.SPARE_KERNEL", False)
+    seed(full_disk_home)
+    full_disk_home.fill()
+    app = TutorApp(catalog=load_catalog([Path(EXERCISES)]), start=None)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        app.open_step("drills.neuron")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        panel = app.screen.query_one(ExercisePanel)
+        editor = panel.query_one("#exercise-editor", TextArea)
+        editor.load_text(SOLUTION)
+        editor.focus()
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        verdict = str(panel.query_one("#exercise-verdict", Static).render())
+        assert verdict.startswith("✓ Solved!")
+        assert app.progress is not None and app.progress.statuses()["drills.neuron"] == "solved"
+        await pilot.press("ctrl+q")
+    report = app.unsaved_report
+    assert report is not None
+    assert "  - an attempt at drills.neuron (passed)\n" in report
+    assert "  - step drills.neuron solved" in report
+    assert f"  - your code in drills.neuron:\n      {SOLUTION.strip()}" in report, report
+
+
 async def test_a_damaged_database_on_a_full_disk_is_still_called_damaged(
     full_disk_home: FullDisk,
 ) -> None:

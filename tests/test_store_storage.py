@@ -235,7 +235,7 @@ def test_closing_with_writes_pending_reports_exactly_what_was_not_saved(
     assert "  - the setting device = cpu\n" in report
     # The code itself is handed back, its latest version, ready to copy.
     assert report.endswith(
-        "  - your code in tensors.two-layer (2 times):\n"
+        "  - your code in tensors.two-layer:\n"
         "      h = activation(features @ W1 + B1)\n"
         "      output = h"
     )
@@ -327,3 +327,19 @@ def test_the_command_line_words_other_file_errors_as_storage_problems(tmp_path: 
     assert sentence.endswith("set PYTORCH_TUTOR_HOME to a folder on another disk.")
     other = describe_os_error(OSError(errno.ENOTDIR, "Not a directory", str(target)))
     assert other.startswith(f"cannot use {target}: Not a directory.")
+
+
+def test_what_the_app_could_not_save_is_printed_after_it_closes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tutor.cli.app_cmd import run_app
+    from tutor.ui.app import TutorApp
+
+    def run(self: TutorApp) -> None:
+        self.unsaved_report = "Progress not saved: ...\n  - an attempt at tensors.x (failed)"
+
+    monkeypatch.setattr(TutorApp, "run", run)
+    assert run_app() == 0
+    assert capsys.readouterr().err == (
+        "Progress not saved: ...\n  - an attempt at tensors.x (failed)\n"
+    )

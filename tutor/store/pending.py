@@ -65,7 +65,8 @@ def report_lines(writes: Sequence[PendingWrite]) -> list[str]:
     whats = [write.what for write in writes]
     for line, what in zip(summarize(whats), dict.fromkeys(whats), strict=True):
         keep = latest.get(what, "")
-        lines.append(f"  - {line}" + (":" if keep else ""))
+        # Saved code replaces the earlier versions: how often it was saved does not matter.
+        lines.append(f"  - {what}:" if keep else f"  - {line}")
         lines += [f"      {text}" for text in keep.rstrip().splitlines()]
     return lines
 
