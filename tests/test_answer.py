@@ -49,7 +49,7 @@ def test_fail_json_from_stdin_exits_1(
     assert len(lines) == 1
     data = json.loads(lines[0])
     assert data["step"] == "drills.neuron"
-    assert data["passed"] is False
+    assert data["passed"] is False and data["saved"] is True
     assert data["messages"] == [
         "`y` matches the answer without the bias: add the bias before the activation."
     ]

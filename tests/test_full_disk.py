@@ -7,6 +7,7 @@ nothing ends in a traceback, and that the learner is told what was not saved.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -151,6 +152,21 @@ def test_answer_gives_the_verdict_and_says_the_attempt_was_not_saved(
     full_disk_home.free()
     saved = "SELECT COUNT(*) FROM attempts WHERE step_id = 'drills.neuron'"
     assert rows(full_disk_home, saved) == [(0,)]  # as it said
+
+
+def test_answer_json_says_the_attempt_was_not_saved(
+    full_disk_home: FullDisk, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = tmp_path / "answer.py"
+    code.write_text("y = 0\n", encoding="utf-8")
+    seed(full_disk_home)
+    full_disk_home.fill()
+    args = ["answer", "drills.neuron", "--file", str(code), "--json", "--lessons", EXERCISES]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert (result["step"], result["passed"], result["saved"]) == ("drills.neuron", False, False)
+    assert err.startswith("pytorch-tutor: The attempt was not saved: the disk holding ")
 
 
 def test_plain_quiz_still_quizzes_and_says_the_reviews_were_not_saved(

@@ -264,7 +264,13 @@ class Database:
 
     def _retry(self) -> None:
         """Replay the pending writes in order on a fresh file connection; stop at the first
-        storage error. When all landed, reads and writes go back to the file."""
+        storage error. When all landed, reads and writes go back to the file.
+
+        With nothing pending there is nothing to prove the disk takes writes again (a read-only
+        disk opens fine), so the in-memory copy stays until a real write lands.
+        """
+        if not self._pending:
+            return
         try:
             if self._disk is not None:
                 self._disk.close()
