@@ -85,8 +85,11 @@ def run(args: argparse.Namespace) -> int:
 def _unsaved_what(pending: list[str]) -> str:
     """How the quiz words what the disk refused: reviews counted, anything else named."""
     reviews = sum(1 for what in pending if what.startswith("a quiz review"))
+    settings = sum(1 for what in pending if what.startswith("the setting "))
     if reviews and reviews == len(pending):
         return f"{reviews} quiz review(s) from this session were not saved"
+    if settings and settings == len(pending):
+        return "The quiz settings (mode and count) were not saved"
     return "Quiz settings and reviews from this session were not saved"
 
 
