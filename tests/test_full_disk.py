@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ QUIZ = str(FIXTURES / "quiz")
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION = "y = activation(torch.sum(features * weights) + bias)\n"
 SIZE = (80, 24)
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 def seed(disk: FullDisk, steps: int = 30) -> None:
@@ -311,3 +314,54 @@ def test_answer_with_a_data_folder_that_cannot_be_made(
     assert status == 1 and "FAIL: drills.neuron" in out
     assert err.startswith("pytorch-tutor: The attempt was not saved: ")
     assert f"{full_disk_home.home / 'new'} is on a read-only file system" in err
+
+
+def test_a_folder_without_write_permission_opens_read_only(tmp_path: Path) -> None:
+    """As an ordinary user (root writes anywhere): SQLite cannot create its index files there."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to act as another user")
+    # Outside pytest's own temp folder, which only root may enter.
+    base = Path(tempfile.mkdtemp(prefix="tutor-permission-"))
+    try:
+        base.chmod(0o755)
+        home = base / "home"
+        home.mkdir()
+        env = {**os.environ, "PYTORCH_TUTOR_HOME": str(home)}
+        first = open_database(home / "progress.sqlite3")
+        Progress(first).set_current("basics", "more")
+        first.close()
+        home.chmod(0o555)
+        script = (
+            "from tutor.store import open_database\n"
+            "from tutor.store.progress import Progress\n"
+            "db = open_database()\n"
+            "print(Progress(db).current('basics'))\n"
+            "Progress(db).mark('basics.more', 'solved')\n"
+            "print(Progress(db).statuses())\n"
+            "db.close()\n"
+            "print(db.unsaved_report())\n"
+        )
+        done = subprocess.run(
+            [*AS_NOBODY, sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=60,
+        )
+        if "Permission denied" in done.stderr and "python" in done.stderr.lower():
+            pytest.skip("the test interpreter is not readable by another user")
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0] == "more"  # progress was read
+        assert lines[1] == "{'basics.more': 'solved'}"  # and the change is kept meanwhile
+        assert lines[2].startswith(
+            f"Progress not saved: you have no permission to write in {home} ("
+        )
+        assert lines[3:] == [
+            "These changes were lost when the tutor closed:",
+            "  - step basics.more solved",
+        ]
+    finally:
+        (base / "home").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)

@@ -212,9 +212,9 @@ class Database:
                 return None
             lines: list[str] = []
             if self._pending:
-                reason = f": {self.problem.reason}" if self.problem else ""
-                advice = f" ({self.problem.advice})" if self.problem else ""
-                lines.append(f"Progress not saved{reason}. Lost when the tutor closed{advice}:")
+                if self.problem is not None:
+                    lines.append(self.problem.sentence("Progress not saved"))
+                lines.append("These changes were lost when the tutor closed:")
                 lines += report_lines(self._pending)
             if self._lost:
                 lines.append("Progress that could not be replayed into the database:")
