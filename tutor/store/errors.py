@@ -97,7 +97,7 @@ def storage_kind(exc: BaseException, directory: Path | None = None) -> Kind | No
     if isinstance(exc, OSError):
         by_errno: dict[int, Kind] = {
             errno.ENOSPC: "full",
-            errno.EDQUOT: "quota",
+            getattr(errno, "EDQUOT", -1): "quota",
             errno.EROFS: "read-only",
             errno.EACCES: "permission",
             errno.EPERM: "permission",
