@@ -15,7 +15,9 @@ from textual.binding import Binding
 from textual.events import Resize
 
 from tutor import __version__
+from tutor.exercises import ExerciseSession, KernelHost
 from tutor.lessons import Catalog, load_catalog
+from tutor.lessons.model import ExerciseStep
 from tutor.store import CorruptDatabase, Database, move_aside, open_database
 from tutor.store.progress import Progress
 from tutor.ui.commands import LessonCommands
@@ -33,7 +35,11 @@ AREA_SCREENS = {
 
 
 class TutorApp(App[None]):
-    """pytorch-tutor's app. ``catalog`` and ``db`` may be injected (tests); else they are loaded."""
+    """pytorch-tutor's app. ``catalog`` and ``db`` may be injected (tests); else they are loaded.
+
+    The app owns the exercise kernel (``kernels``): it starts it while the learner reads the
+    first lesson with exercises, hands it to every exercise session, and closes it on exit.
+    """
 
     TITLE = "pytorch-tutor"
     SUB_TITLE = f"v{__version__}"
@@ -61,6 +67,7 @@ class TutorApp(App[None]):
         self._start = start
         self.db: Database | None = None
         self.progress: Progress | None = None
+        self.kernels = KernelHost()
 
     def on_mount(self) -> None:
         try:
@@ -128,9 +135,17 @@ class TutorApp(App[None]):
         Starting it only spawns the child (milliseconds); it waits for the next frame so that
         torch's import does not compete with drawing the first screen on a small machine.
         """
-        from tutor.ui.widgets.exercise import get_kernel
+        self.call_after_refresh(self.kernels.warm)
 
-        self.call_after_refresh(get_kernel, self)
+    def exercise_session(self, step: ExerciseStep) -> ExerciseSession:
+        """A session for an exercise step, wired to the app's kernel, database and glossary."""
+        return ExerciseSession(
+            step,
+            self.kernels.get,
+            db=self.db,
+            progress=self.progress,
+            glossary=self.catalog.glossary,
+        )
 
     # Navigation -----------------------------------------------------------------------------
 
@@ -210,8 +225,6 @@ class TutorApp(App[None]):
             self.pop_screen()
 
     def on_unmount(self) -> None:
-        from tutor.ui.widgets.exercise import close_kernel
-
-        close_kernel(self)
+        self.kernels.close()
         if self.db is not None:
             self.db.close()

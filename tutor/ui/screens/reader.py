@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +20,9 @@ from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
 from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
+if TYPE_CHECKING:
+    from tutor.exercises import ExerciseSession
+
 
 def step_texts(step: Step) -> list[str]:
     """The Markdown texts of a step that may link glossary terms."""
@@ -28,12 +33,15 @@ def step_texts(step: Step) -> list[str]:
     return []
 
 
-def step_view(step: Step) -> Widget:
-    """The widget that shows a step: Markdown for concepts, the area panels for the others."""
+def step_view(step: Step, session_for: Callable[[ExerciseStep], ExerciseSession]) -> Widget:
+    """The widget that shows a step: Markdown for concepts, the area panels for the others.
+
+    ``session_for`` builds an exercise step's session (the app's ``exercise_session``).
+    """
     if isinstance(step, ExerciseStep):
         from tutor.ui.widgets.exercise import ExercisePanel
 
-        return ExercisePanel(step)
+        return ExercisePanel(session_for(step))
     if isinstance(step, TrainingStep):
         from tutor.ui.widgets.training_step import TrainingStepPanel
 
@@ -99,7 +107,7 @@ class ReaderScreen(Screen[None]):
         )
         body = self.query_one("#step-body", VerticalScroll)
         body.remove_children()
-        self._view = step_view(step)
+        self._view = step_view(step, self.app.exercise_session)  # type: ignore[attr-defined]
         body.mount(self._view)
         body.scroll_home(animate=False)
         progress = self.app.progress  # type: ignore[attr-defined]
@@ -114,11 +122,15 @@ class ReaderScreen(Screen[None]):
         return self._view
 
     def _focus_body(self) -> None:
-        """Exercises open in their editor; other steps take focus themselves or via the body."""
+        """Give focus to where the step's own keys work, so they work with nothing pressed first.
+
+        Panels say where (``take_focus``: the exercise's editor, the training step's button);
+        concept pages take focus themselves or via the body, where the reader's keys work.
+        """
         view = self._step_widget()
-        focus_editor = getattr(view, "focus_editor", None)
-        if callable(focus_editor):
-            focus_editor()
+        take_focus = getattr(view, "take_focus", None)
+        if callable(take_focus):
+            take_focus()
         elif view is not None and view.focusable:
             view.focus()
         else:
