@@ -11,12 +11,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Markdown, TextArea
+from textual.widgets import Input, Markdown, TextArea
 
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson, Step, TrainingStep
 from tutor.ui.dialogs.jump import JumpDialog
 from tutor.ui.dialogs.term import TermDialog, TermPicker
 from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
@@ -70,9 +71,9 @@ class ReaderScreen(Screen[None]):
 
     BINDINGS = [
         Binding("n", "next", "Next"),
-        Binding("p", "previous", "Prev"),
+        Binding("p", "previous", "Prev", show=False),
         Binding("j", "jump", "Jump"),
-        Binding("g", "terms", "Terms"),
+        Binding("g", "terms", "Terms", show=False),
         Binding("b,escape", "back", "Lessons"),
     ]
 
@@ -90,7 +91,8 @@ class ReaderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TutorHeader()
         yield VerticalScroll(id="step-body")
-        yield Footer()
+        # Compact, and only whole keys: the exercise keys and the reader's share one row.
+        yield FittingFooter(compact=True)
 
     def on_mount(self) -> None:
         self.show_step(self.index)
@@ -180,8 +182,11 @@ class ReaderScreen(Screen[None]):
         # Escape in an editor first leaves the editor; a second escape goes back.
         if isinstance(self.focused, Input | TextArea):
             view = self._step_widget()
-            # The panel itself keeps its keys (run, hint...) and lets n, p and j through.
-            self.set_focus(view if view is not None and view.focusable else None)
+            # The panel itself keeps its keys (run, hint...) and lets n, p and j through; the
+            # view stays where it is, so the verdict under the editor stays in sight.
+            self.set_focus(
+                view if view is not None and view.focusable else None, scroll_visible=False
+            )
             return
         self._leave_step()
         self._entered = time.monotonic()

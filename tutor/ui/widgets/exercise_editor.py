@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import TextArea
 
 FOCUSED_TITLE = "your code · esc leaves"
@@ -60,10 +61,9 @@ class CodeEditor(TextArea):
             )
 
     def action_leave(self) -> None:
-        parent = self.parent
-        while parent is not None and not getattr(parent, "can_focus", False):
-            parent = parent.parent
-        if parent is not None and hasattr(parent, "focus"):
-            parent.focus()
-        else:
-            self.screen.set_focus(None)
+        """Focus the nearest focusable ancestor without scrolling (the verdict stays in sight)."""
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, Widget) and ancestor.focusable:
+                self.screen.set_focus(ancestor, scroll_visible=False)
+                return
+        self.screen.set_focus(None)
