@@ -76,15 +76,6 @@ def report_renderable(report: dict[str, Any]) -> Text:
 class DevicesScreen(Screen[None]):
     """The device report and the device setting; escape goes back, f5 probes again."""
 
-    DEFAULT_CSS = """
-    DevicesScreen #device-setting { height: auto; padding: 0 1; }
-    DevicesScreen #device-setting Label { padding: 1 1 0 0; }
-    DevicesScreen #device-choice { width: 40; }
-    DevicesScreen #device-note { padding: 0 1; height: auto; color: $text-muted; }
-    DevicesScreen #device-report { height: 1fr; padding: 0 1; }
-    DevicesScreen #device-loading { height: 3; }
-    """
-
     BINDINGS = [
         Binding("escape", "leave", "Back"),
         Binding("f5,ctrl+r", "refresh_report", "Refresh"),

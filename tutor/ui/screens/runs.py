@@ -47,11 +47,6 @@ class RunsScreen(Screen[None]):
         Binding("x", "delete", "Delete"),
     ]
 
-    DEFAULT_CSS = """
-    RunsScreen #runs-empty { padding: 1 2; height: auto; }
-    RunsScreen DataTable { height: 1fr; }
-    """
-
     def __init__(self) -> None:
         super().__init__()
         self.found: list[runs.RunInfo] = []

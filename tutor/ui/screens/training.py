@@ -88,13 +88,6 @@ class TrainingScreen(Screen[None]):
         Binding("a", "again", "Train again"),
     ]
 
-    DEFAULT_CSS = """
-    TrainingScreen #training-info { height: auto; padding: 0 1; }
-    TrainingScreen #training-bar { height: 1; padding: 0 1; }
-    TrainingScreen #training-status { height: 1; padding: 0 1; }
-    TrainingScreen #training-notice { height: auto; max-height: 3; padding: 0 1; color: $warning; }
-    """
-
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
