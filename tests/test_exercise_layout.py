@@ -116,3 +116,18 @@ def test_next_line_indent() -> None:
     assert next_line_indent("  if a:  # why") == "      "
     assert next_line_indent("s = 'a:'") == ""
     assert next_line_indent("\tif a:", indent_width=2) == "\t  "
+
+
+def test_every_exercise_key_is_in_help_and_readme() -> None:
+    from tutor.ui.screens.help import KEYS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| exercise |")]
+    helped = " ".join(key for where, key, _ in KEYS if where == "exercise")
+    for binding in ExercisePanel.BINDINGS:
+        if binding.key == "tab" or binding.action == "next_field":  # type: ignore[union-attr]
+            continue
+        first = binding.key.split(",")[-1]  # type: ignore[union-attr]
+        assert first in helped, first
+        assert any(f"`{first}`" in row for row in rows), first
+    assert "escape" in helped and any("`escape`" in row for row in rows)

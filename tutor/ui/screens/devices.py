@@ -19,11 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, LoadingIndicator, Select, Static
+from textual.widgets import Label, LoadingIndicator, Select, Static
 
 from tutor.devices.errors import DeviceError
 from tutor.devices.select import parse_spec
 from tutor.devices.summary import report_sections
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
 SETTING_KEY = "device"
@@ -118,7 +119,7 @@ class DevicesScreen(Screen[None]):
         with VerticalScroll(id="device-report"):
             yield LoadingIndicator(id="device-loading")
             yield Static("", id="device-text", markup=False)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Devices"

@@ -17,13 +17,14 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tutor.quiz.clock import Clock, system_clock
 from tutor.quiz.questions import MODES, Mode, parse_mode
 from tutor.quiz.scheduler import QuizScheduler
 from tutor.quiz.session import InvalidAnswer, QuizSession
 from tutor.quiz.stats import compute_stats
+from tutor.ui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
     from tutor.lessons.model import Glossary
@@ -92,7 +93,7 @@ class QuizScreen(Screen[None]):
             )
             yield Static(id="quiz-note", markup=False)
             yield Static(id="quiz-feedback", markup=False)
-        yield Footer()
+        yield FittingFooter()
 
     # Setup ---------------------------------------------------------------------------------------
 
