@@ -16,5 +16,11 @@ def run_app(start: str | None = None) -> int:
     home_dir()
     from tutor.ui.app import TutorApp
 
-    TutorApp(start=start).run()
+    app = TutorApp(start=start)
+    try:
+        app.run()
+    finally:
+        # The app closes its kernel when it unmounts; this also covers an app that crashed
+        # before unmounting, so no child is left running a learner's endless loop.
+        app.kernels.close()
     return 0
