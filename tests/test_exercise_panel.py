@@ -19,7 +19,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, RichLog, Static, TextArea
 
 from tutor.checks.context import kind_of, with_article
-from tutor.exercises import ExerciseSession, KernelHost
+from tutor.exercises.kernels import KernelHost
+from tutor.exercises.session import ExerciseSession
 from tutor.lessons import load_catalog
 from tutor.lessons.model import ExerciseStep
 from tutor.store import open_database

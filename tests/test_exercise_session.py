@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fake_kernel import FakeKernel
 
-from tutor.exercises import ExerciseSession, KernelHost, reached_checks
-from tutor.exercises.session import STUCK_NOTE
+from tutor.exercises.kernels import KernelHost
+from tutor.exercises.session import STUCK_NOTE, ExerciseSession, reached_checks
 from tutor.exercises.text import describe_summary, failure_sentence
 from tutor.kernel import Kernel, KernelError, RunResult
 from tutor.lessons import load_catalog
@@ -305,3 +305,18 @@ def test_failure_sentence_for_each_kind_of_failed_run() -> None:
     assert failure_sentence(plain) == "NameError: name 'q' is not defined"
     stopped = RunResult("timeout", error="Your code ran longer than 5 s.", notice="Restored.")
     assert failure_sentence(stopped) == "Your code ran longer than 5 s. Restored."
+
+
+def test_the_app_module_loads_no_kernel_client_before_its_first_screen() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tutor.ui.app; "
+        "print(sorted(m for m in ('tutor.kernel.client', 'tutor.exercises.session', 'torch') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

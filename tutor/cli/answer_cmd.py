@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             passed, messages = False, [f"The step's setup failed: {setup.message}"]
             output = ""
         else:
-            from tutor.exercises import reached_checks
+            from tutor.exercises.session import reached_checks
 
             result, verdict = kernel.answer(step, code)
             passed, messages, output = verdict.passed, verdict.messages, result.output

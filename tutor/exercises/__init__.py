@@ -4,9 +4,7 @@
 reset, hints, the solution, skip, drafts, attempts and the quiz feed. ``KernelHost``
 (kernels.py) is the one kernel an app shares between its exercise steps. ``text.py`` turns run
 results into the lines a learner reads. Nothing here imports Textual or torch.
+
+Import from the modules themselves: this package imports nothing, so the app can hold a
+``KernelHost`` without loading the kernel client before its first screen.
 """
-
-from tutor.exercises.kernels import KernelHost
-from tutor.exercises.session import ExerciseSession, Outcome, reached_checks
-
-__all__ = ["ExerciseSession", "KernelHost", "Outcome", "reached_checks"]

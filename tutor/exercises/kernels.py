@@ -8,8 +8,10 @@ reads (torch loads in the child meanwhile), hands ``get`` to each exercise sessi
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from tutor.kernel import Kernel, KernelError
+if TYPE_CHECKING:
+    from tutor.kernel import Kernel
 
 # A second child importing torch in the background makes a restart after a crash or timeout cost
 # only the replay; tests turn it off to save the import.
@@ -31,6 +33,9 @@ class KernelHost:
 
     def get(self) -> Kernel:
         """The kernel, started now if it was not (returns at once; torch loads in the child)."""
+        # Imported here: the app creates its host before its first screen, the kernel after.
+        from tutor.kernel import Kernel, KernelError
+
         with self._lock:
             if self._closed:
                 raise KernelError("The tutor is closing; the code was not run.")
@@ -41,6 +46,8 @@ class KernelHost:
 
     def warm(self) -> None:
         """Start the kernel ahead of the first exercise; a no-op once started or closed."""
+        from tutor.kernel import KernelError
+
         try:
             self.get()
         except KernelError:

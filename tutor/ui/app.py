@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -15,9 +16,8 @@ from textual.binding import Binding
 from textual.events import Resize
 
 from tutor import __version__
-from tutor.exercises import ExerciseSession, KernelHost
+from tutor.exercises.kernels import KernelHost
 from tutor.lessons import Catalog, load_catalog
-from tutor.lessons.model import ExerciseStep
 from tutor.store import CorruptDatabase, Database, move_aside, open_database
 from tutor.store.progress import Progress
 from tutor.ui.commands import LessonCommands
@@ -25,6 +25,10 @@ from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
 from tutor.ui.screens.browser import BrowserScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+if TYPE_CHECKING:
+    from tutor.exercises.session import ExerciseSession
+    from tutor.lessons.model import ExerciseStep
 
 # Area screens, imported when first opened: (module, class).
 AREA_SCREENS = {
@@ -139,6 +143,8 @@ class TutorApp(App[None]):
 
     def exercise_session(self, step: ExerciseStep) -> ExerciseSession:
         """A session for an exercise step, wired to the app's kernel, database and glossary."""
+        from tutor.exercises.session import ExerciseSession
+
         return ExerciseSession(
             step,
             self.kernels.get,

@@ -22,7 +22,7 @@ from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
 if TYPE_CHECKING:
-    from tutor.exercises import ExerciseSession
+    from tutor.exercises.session import ExerciseSession
 
 
 def step_texts(step: Step) -> list[str]:

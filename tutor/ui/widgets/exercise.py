@@ -70,6 +70,7 @@ class ExercisePanel(Widget):
     ExercisePanel #exercise-verdict { height: auto; padding: 0 1; }
     ExercisePanel #exercise-verdict.passed { color: $success; }
     ExercisePanel #exercise-verdict.failed { color: $error; }
+    ExercisePanel.-busy #exercise-verdict { text-style: italic; }
     ExercisePanel #exercise-hint { height: auto; padding: 0 1; color: $text-muted; }
     ExercisePanel #exercise-hint.empty { display: none; }
     ExercisePanel #exercise-repl-row { height: 1; margin: 1 0 0 0; }
