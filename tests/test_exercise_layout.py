@@ -96,9 +96,17 @@ async def test_editor_shows_focus_has_its_key_and_keeps_the_indent(
         assert editor.border_title == BLURRED_TITLE
         assert editor.styles.border_top[0] == "round"
         assert "e Edit" in footer_labels(app)
-        await pilot.press("e")
+        # The >>> line shows its focus too (reversed), and e brings the editor back from it.
+        prompt = app.screen.query_one("#exercise-repl-prompt")
+        assert not prompt.styles.text_style.reverse
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#exercise-repl")
+        assert prompt.styles.text_style.reverse
+        await pilot.press("escape", "e")
         await pilot.pause()
         assert app.focused is editor and editor.text == "y = ...\n"  # e moved focus, typed nothing
+        assert not prompt.styles.text_style.reverse
 
         # Auto-indent: one level after a line ending in ":", the current indent otherwise.
         editor.load_text("")

@@ -75,6 +75,7 @@ class ExercisePanel(Widget):
     ExercisePanel #exercise-hint.empty { display: none; }
     ExercisePanel #exercise-repl-row { height: 1; margin: 1 0 0 0; }
     ExercisePanel #exercise-repl-prompt { width: 4; color: $accent; }
+    ExercisePanel #exercise-repl-row:focus-within #exercise-repl-prompt { text-style: reverse; }
     ExercisePanel #exercise-repl { width: 1fr; }
     ExercisePanel #exercise-output { height: 7; border: round $panel; }
     """
