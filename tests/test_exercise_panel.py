@@ -70,7 +70,7 @@ class ReaderLikeApp(PanelApp):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.query_one(ExercisePanel).focus_editor)
+        self.call_after_refresh(self.query_one(ExercisePanel).take_focus)
 
     def action_leave_editor(self) -> None:
         # What the reader does: escape in the editor or the REPL line focuses the panel.
@@ -232,7 +232,7 @@ async def test_focus_contract_keys_from_each_widget_and_output_never_focused() -
         panel = app.query_one(ExercisePanel)
         editor = app.query_one("#exercise-editor", TextArea)
         repl = app.query_one("#exercise-repl", ReplInput)
-        assert panel.can_focus and app.focused is editor  # focus_editor on open
+        assert panel.can_focus and app.focused is editor  # take_focus on open
 
         # Typing goes in once; escape is not swallowed by the editor: the reader gets it.
         await pilot.press("end", "x")
@@ -320,7 +320,7 @@ async def test_draft_kept_restored_reset_twice_and_solved_before() -> None:
     app = PanelApp(step)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.query_one(ExercisePanel).focus_editor()
+        app.query_one(ExercisePanel).take_focus()
         await pilot.press("end", *" + 0")
     assert load_draft(open_database(), step.full_id) == "y = ... + 0\n"
 

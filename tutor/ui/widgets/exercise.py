@@ -150,8 +150,6 @@ class ExercisePanel(Widget):
         """Focus what the step's keys start from: the code editor (the reader calls this)."""
         self.editor.focus()
 
-    focus_editor = take_focus
-
     def on_text_area_changed(self, event: CodeEditor.Changed) -> None:
         self.session.edited(event.text_area.text)
 
