@@ -69,12 +69,13 @@ def picture_view(name: str) -> Widget:
 class ReaderScreen(Screen[None]):
     """Shows the steps of one lesson; every move is saved so a restart lands on the same step."""
 
+    # In the order the footer drops them from the end when the row is full (FittingFooter).
     BINDINGS = [
         Binding("n", "next", "Next"),
-        Binding("p", "previous", "Prev", show=False),
         Binding("j", "jump", "Jump"),
-        Binding("g", "terms", "Terms", show=False),
         Binding("b,escape", "back", "Lessons"),
+        Binding("p", "previous", "Prev"),
+        Binding("g", "terms", "Terms"),
     ]
 
     def __init__(self, lesson: Lesson, index: int = 0) -> None:
