@@ -320,3 +320,17 @@ def test_the_app_module_loads_no_kernel_client_before_its_first_screen() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_exercises_package_imports_neither_textual_nor_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tutor.exercises.session, tutor.exercises.kernels, tutor.exercises.text; "
+        "print(sorted(m for m in ('textual', 'torch') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
