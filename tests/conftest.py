@@ -34,6 +34,8 @@ def tutor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     # No network in tests: dataset resolution never tries a download.
     monkeypatch.setenv("PYTORCH_TUTOR_OFFLINE", "1")
+    # No spare kernel child importing torch beside each test's kernel: it only saves restarts.
+    monkeypatch.setattr("tutor.exercises.kernels.SPARE_KERNEL", False)
     for name in ("NO_COLOR", "TEXTUAL_DEBUG", "TEXTUAL_DEVTOOLS_PORT", "TEXTUAL_ANIMATIONS"):
         monkeypatch.delenv(name, raising=False)
     return home

@@ -113,3 +113,29 @@ def test_odd_bytes_are_decoded_not_fatal(monkeypatch: pytest.MonkeyPatch) -> Non
     code = read_code("-")
     assert code.startswith("y = '\u00e9\U0001f600\u202e'")
     assert "\ufffd" in code
+
+
+def test_only_answers_that_reach_the_checks_make_terms_due(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tutor.lessons import load_catalog
+    from tutor.quiz.scheduler import QuizScheduler
+
+    glossary = load_catalog().glossary
+    code = tmp_path / "answer.py"
+
+    def dues() -> dict[str, object]:
+        db = open_database()
+        try:
+            return dict(QuizScheduler(db, glossary).store.dues())
+        finally:
+            db.close()
+
+    for text in ("y = (\n", "y = ...\n"):  # a SyntaxError; the untouched starter
+        code.write_text(text, encoding="utf-8")
+        assert main(["answer", "tensors.neuron-sum", "--file", str(code)]) == 1
+        assert dues() == {}
+    code.write_text("y = activation(torch.sum(features * weights)).view(1, 1)\n")
+    assert main(["answer", "tensors.neuron-sum", "--file", str(code)]) == 1
+    assert dues()
+    capsys.readouterr()

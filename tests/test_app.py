@@ -187,9 +187,9 @@ async def test_damaged_database_is_moved_aside_only_when_asked(tutor_env: Path) 
 UI_TOUR = """
 import asyncio, sys
 from tutor.ui.app import TutorApp
-from tutor.ui.widgets import exercise
+from tutor.exercises import kernels
 
-exercise.SPARE_KERNEL = False
+kernels.SPARE_KERNEL = False
 
 async def tour() -> None:
     app = TutorApp()

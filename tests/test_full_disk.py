@@ -260,7 +260,6 @@ async def test_the_app_runs_an_exercise_on_a_full_disk_and_hands_the_code_back(
 
     from tutor.ui.widgets.exercise import ExercisePanel
 
-    monkeypatch.setattr("tutor.ui.widgets.exercise.SPARE_KERNEL", False)
     seed(full_disk_home)
     full_disk_home.fill()
     app = TutorApp(catalog=load_catalog([Path(EXERCISES)]), start=None)

@@ -11,12 +11,10 @@ from textual.widgets import Input, TextArea
 
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.reader import ReaderScreen
-from tutor.ui.widgets import exercise
 
 
 @pytest.mark.slow
-async def test_every_lesson_walks_start_to_finish(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(exercise, "SPARE_KERNEL", False)
+async def test_every_lesson_walks_start_to_finish() -> None:
     app = TutorApp()
     assert len(app.catalog.lessons) == 9 and not app.catalog.broken
     async with app.run_test(size=(80, 24)) as pilot:

@@ -79,12 +79,16 @@ def run(args: argparse.Namespace) -> int:
     kernel = Kernel.start()
     try:
         setup = kernel.reset(step)
+        reached = False
         if not setup.ok:
             passed, messages = False, [f"The step's setup failed: {setup.message}"]
             output = ""
         else:
+            from tutor.exercises.session import reached_checks
+
             result, verdict = kernel.answer(step, code)
             passed, messages, output = verdict.passed, verdict.messages, result.output
+            reached = reached_checks(step, code, result)
     except KernelError as exc:
         return fail(str(exc), 1)
     finally:
@@ -98,10 +102,11 @@ def run(args: argparse.Namespace) -> int:
         progress.record_attempt(step.full_id, code, passed)
         if passed:
             progress.mark(step.full_id, "solved")
-        else:
+        elif reached:
             from tutor.quiz.feed import exercise_failed
 
-            # A failed attempt makes the step's glossary terms due in the quiz sooner.
+            # A failed attempt that reached the checks makes the step's glossary terms due
+            # sooner; a SyntaxError or the untouched starter says nothing about the terms.
             exercise_failed(db, catalog.glossary, step.terms)
     # The verdict first: a disk that refused the attempt must not hide it.
     saved = db is not None and not db.pending

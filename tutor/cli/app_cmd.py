@@ -18,7 +18,12 @@ def run_app(start: str | None = None) -> int:
     from tutor.ui.app import TutorApp
 
     app = TutorApp(start=start)
-    app.run()
+    try:
+        app.run()
+    finally:
+        # The app closes its kernel when it unmounts; this also covers an app that crashed
+        # before unmounting, so no child is left running a learner's endless loop.
+        app.kernels.close()
     if app.unsaved_report:
         # After the app has given the terminal back, so the list stays on screen.
         print(app.unsaved_report, file=sys.stderr)

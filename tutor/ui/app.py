@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -16,6 +17,7 @@ from textual.binding import Binding
 from textual.events import Resize
 
 from tutor import __version__
+from tutor.exercises.kernels import KernelHost
 from tutor.lessons import Catalog, load_catalog
 from tutor.store import (
     CorruptDatabase,
@@ -32,6 +34,10 @@ from tutor.ui.screens.browser import BrowserScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
+if TYPE_CHECKING:
+    from tutor.exercises.session import ExerciseSession
+    from tutor.lessons.model import ExerciseStep
+
 # Area screens, imported when first opened: (module, class).
 AREA_SCREENS = {
     "devices": ("tutor.ui.screens.devices", "DevicesScreen"),
@@ -41,7 +47,11 @@ AREA_SCREENS = {
 
 
 class TutorApp(App[None]):
-    """pytorch-tutor's app. ``catalog`` and ``db`` may be injected (tests); else they are loaded."""
+    """pytorch-tutor's app. ``catalog`` and ``db`` may be injected (tests); else they are loaded.
+
+    The app owns the exercise kernel (``kernels``): it starts it while the learner reads the
+    first lesson with exercises, hands it to every exercise session, and closes it on exit.
+    """
 
     TITLE = "pytorch-tutor"
     SUB_TITLE = f"v{__version__}"
@@ -71,6 +81,7 @@ class TutorApp(App[None]):
         self.progress: Progress | None = None
         # Set when the app closes with changes the disk never took; printed after the app ends.
         self.unsaved_report: str | None = None
+        self.kernels = KernelHost()
 
     def on_mount(self) -> None:
         try:
@@ -171,9 +182,19 @@ class TutorApp(App[None]):
         Starting it only spawns the child (milliseconds); it waits for the next frame so that
         torch's import does not compete with drawing the first screen on a small machine.
         """
-        from tutor.ui.widgets.exercise import get_kernel
+        self.call_after_refresh(self.kernels.warm)
 
-        self.call_after_refresh(get_kernel, self)
+    def exercise_session(self, step: ExerciseStep) -> ExerciseSession:
+        """A session for an exercise step, wired to the app's kernel, database and glossary."""
+        from tutor.exercises.session import ExerciseSession
+
+        return ExerciseSession(
+            step,
+            self.kernels.get,
+            db=self.db,
+            progress=self.progress,
+            glossary=self.catalog.glossary,
+        )
 
     # Navigation -----------------------------------------------------------------------------
 
@@ -253,9 +274,7 @@ class TutorApp(App[None]):
             self.pop_screen()
 
     def on_unmount(self) -> None:
-        from tutor.ui.widgets.exercise import close_kernel
-
-        close_kernel(self)
+        self.kernels.close()
         if self.db is not None:
             # Closing tries the pending writes a last time; what is left is told after exit.
             self.db.on_problem = self.db.on_saved = None

@@ -6,10 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.ui.progress_view import lesson_done_count
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
 
@@ -29,7 +30,7 @@ class BrowserScreen(Screen[None]):
             id="browser-intro",
         )
         yield OptionList(id="lessons")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.title = "pytorch-tutor"

@@ -19,11 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, LoadingIndicator, Select, Static
+from textual.widgets import Label, LoadingIndicator, Select, Static
 
 from tutor.devices.errors import DeviceError
 from tutor.devices.select import parse_spec
 from tutor.devices.summary import report_sections
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
 SETTING_KEY = "device"
@@ -76,15 +77,6 @@ def report_renderable(report: dict[str, Any]) -> Text:
 class DevicesScreen(Screen[None]):
     """The device report and the device setting; escape goes back, f5 probes again."""
 
-    DEFAULT_CSS = """
-    DevicesScreen #device-setting { height: auto; padding: 0 1; }
-    DevicesScreen #device-setting Label { padding: 1 1 0 0; }
-    DevicesScreen #device-choice { width: 40; }
-    DevicesScreen #device-note { padding: 0 1; height: auto; color: $text-muted; }
-    DevicesScreen #device-report { height: 1fr; padding: 0 1; }
-    DevicesScreen #device-loading { height: 3; }
-    """
-
     BINDINGS = [
         Binding("escape", "leave", "Back"),
         Binding("f5,ctrl+r", "refresh_report", "Refresh"),
@@ -127,7 +119,7 @@ class DevicesScreen(Screen[None]):
         with VerticalScroll(id="device-report"):
             yield LoadingIndicator(id="device-loading")
             yield Static("", id="device-text", markup=False)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Devices"

@@ -17,13 +17,14 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tutor.quiz.clock import Clock, system_clock
 from tutor.quiz.questions import MODES, Mode, parse_mode
 from tutor.quiz.scheduler import QuizScheduler
 from tutor.quiz.session import InvalidAnswer, QuizSession
 from tutor.quiz.stats import compute_stats
+from tutor.ui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
     from tutor.lessons.model import Glossary
@@ -41,18 +42,6 @@ MODE_NAMES = {
 
 class QuizScreen(Screen[None]):
     """One quiz session at a time; a new one starts on a mode switch or after the last question."""
-
-    DEFAULT_CSS = """
-    QuizScreen #quiz-status { height: 1; background: $boost; padding: 0 1; }
-    QuizScreen #quiz-body { padding: 0 1; }
-    QuizScreen #quiz-prompt { margin: 1 0 0 0; text-style: bold; }
-    QuizScreen #quiz-snippet { margin: 1 0 0 2; }
-    QuizScreen .quiz-choice { margin: 0 0 0 1; }
-    QuizScreen .quiz-choice.hidden-choice { color: $text-muted; }
-    QuizScreen #quiz-input { margin: 1 0 0 0; }
-    QuizScreen #quiz-note { color: $text-muted; }
-    QuizScreen #quiz-feedback { margin: 1 0 0 0; }
-    """
 
     BINDINGS = [
         Binding("1", "pick(1)", "Pick", show=False),
@@ -104,7 +93,7 @@ class QuizScreen(Screen[None]):
             )
             yield Static(id="quiz-note", markup=False)
             yield Static(id="quiz-feedback", markup=False)
-        yield Footer()
+        yield FittingFooter()
 
     # Setup ---------------------------------------------------------------------------------------
 
@@ -303,12 +292,6 @@ class QuizScreen(Screen[None]):
 
 class QuizStatsScreen(ModalScreen[None]):
     """Due today, retention, streak and the hardest terms; escape or s closes it."""
-
-    DEFAULT_CSS = """
-    QuizStatsScreen { align: center middle; }
-    QuizStatsScreen #quiz-stats { width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; padding: 0 1; background: $surface; }
-    """
 
     BINDINGS = [Binding("escape,s,q", "close", "Close")]
 

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Markdown, TextArea
+from textual.widgets import Input, Markdown, TextArea
 
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson, Step, TrainingStep
 from tutor.ui.dialogs.jump import JumpDialog
 from tutor.ui.dialogs.term import TermDialog, TermPicker
 from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown
+
+if TYPE_CHECKING:
+    from tutor.exercises.session import ExerciseSession
 
 
 def step_texts(step: Step) -> list[str]:
@@ -28,12 +34,15 @@ def step_texts(step: Step) -> list[str]:
     return []
 
 
-def step_view(step: Step) -> Widget:
-    """The widget that shows a step: Markdown for concepts, the area panels for the others."""
+def step_view(step: Step, session_for: Callable[[ExerciseStep], ExerciseSession]) -> Widget:
+    """The widget that shows a step: Markdown for concepts, the area panels for the others.
+
+    ``session_for`` builds an exercise step's session (the app's ``exercise_session``).
+    """
     if isinstance(step, ExerciseStep):
         from tutor.ui.widgets.exercise import ExercisePanel
 
-        return ExercisePanel(step)
+        return ExercisePanel(session_for(step))
     if isinstance(step, TrainingStep):
         from tutor.ui.widgets.training_step import TrainingStepPanel
 
@@ -60,12 +69,13 @@ def picture_view(name: str) -> Widget:
 class ReaderScreen(Screen[None]):
     """Shows the steps of one lesson; every move is saved so a restart lands on the same step."""
 
+    # In the order the footer drops them from the end when the row is full (FittingFooter).
     BINDINGS = [
         Binding("n", "next", "Next"),
-        Binding("p", "previous", "Prev"),
         Binding("j", "jump", "Jump"),
-        Binding("g", "terms", "Terms"),
         Binding("b,escape", "back", "Lessons"),
+        Binding("p", "previous", "Prev"),
+        Binding("g", "terms", "Terms"),
     ]
 
     def __init__(self, lesson: Lesson, index: int = 0) -> None:
@@ -82,7 +92,8 @@ class ReaderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TutorHeader()
         yield VerticalScroll(id="step-body")
-        yield Footer()
+        # Compact, and only whole keys: the exercise keys and the reader's share one row.
+        yield FittingFooter(compact=True)
 
     def on_mount(self) -> None:
         self.show_step(self.index)
@@ -99,7 +110,7 @@ class ReaderScreen(Screen[None]):
         )
         body = self.query_one("#step-body", VerticalScroll)
         body.remove_children()
-        self._view = step_view(step)
+        self._view = step_view(step, self.app.exercise_session)  # type: ignore[attr-defined]
         body.mount(self._view)
         body.scroll_home(animate=False)
         progress = self.app.progress  # type: ignore[attr-defined]
@@ -114,11 +125,15 @@ class ReaderScreen(Screen[None]):
         return self._view
 
     def _focus_body(self) -> None:
-        """Exercises open in their editor; other steps take focus themselves or via the body."""
+        """Give focus to where the step's own keys work, so they work with nothing pressed first.
+
+        Panels say where (``take_focus``: the exercise's editor, the training step's button);
+        concept pages take focus themselves or via the body, where the reader's keys work.
+        """
         view = self._step_widget()
-        focus_editor = getattr(view, "focus_editor", None)
-        if callable(focus_editor):
-            focus_editor()
+        take_focus = getattr(view, "take_focus", None)
+        if callable(take_focus):
+            take_focus()
         elif view is not None and view.focusable:
             view.focus()
         else:
@@ -168,8 +183,11 @@ class ReaderScreen(Screen[None]):
         # Escape in an editor first leaves the editor; a second escape goes back.
         if isinstance(self.focused, Input | TextArea):
             view = self._step_widget()
-            # The panel itself keeps its keys (run, hint...) and lets n, p and j through.
-            self.set_focus(view if view is not None and view.focusable else None)
+            # The panel itself keeps its keys (run, hint...) and lets n, p and j through; the
+            # view stays where it is, so the verdict under the editor stays in sight.
+            self.set_focus(
+                view if view is not None and view.focusable else None, scroll_visible=False
+            )
             return
         self._leave_step()
         self._entered = time.monotonic()

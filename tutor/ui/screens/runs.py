@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tutor.training import runs
 from tutor.ui.run_start import start_run
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
 REFRESH_S = 2.0
@@ -47,11 +48,6 @@ class RunsScreen(Screen[None]):
         Binding("x", "delete", "Delete"),
     ]
 
-    DEFAULT_CSS = """
-    RunsScreen #runs-empty { padding: 1 2; height: auto; }
-    RunsScreen DataTable { height: 1fr; }
-    """
-
     def __init__(self) -> None:
         super().__init__()
         self.found: list[runs.RunInfo] = []
@@ -61,7 +57,7 @@ class RunsScreen(Screen[None]):
         yield TutorHeader()
         yield Static("", id="runs-empty", markup=False)
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.title = "Training runs"

@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from tutor import paths
 from tutor.training import runs
 from tutor.training.config import TrainConfig
 from tutor.ui.run_start import start_run
+from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.loss_chart import LossChart
 
@@ -88,13 +89,6 @@ class TrainingScreen(Screen[None]):
         Binding("a", "again", "Train again"),
     ]
 
-    DEFAULT_CSS = """
-    TrainingScreen #training-info { height: auto; padding: 0 1; }
-    TrainingScreen #training-bar { height: 1; padding: 0 1; }
-    TrainingScreen #training-status { height: 1; padding: 0 1; }
-    TrainingScreen #training-notice { height: auto; max-height: 3; padding: 0 1; color: $warning; }
-    """
-
     def __init__(self, run_id: str) -> None:
         super().__init__()
         self.run_id = run_id
@@ -117,7 +111,7 @@ class TrainingScreen(Screen[None]):
         yield Static(id="training-status", markup=False)
         yield Static(id="training-notice", markup=False)
         yield LossChart(id="training-chart")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.title = f"Training run {self.run_id}"

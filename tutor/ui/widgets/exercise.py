@@ -1,129 +1,50 @@
 """The exercise panel: prompt, code editor, verdict, hints, one-line REPL and output pane.
 
-Learner code runs in the kernel child (one per app, created lazily by ``get_kernel``); the panel
-waits for it in a thread worker of group ``kernel`` so keys keep working while code runs. This
-module never imports torch.
+The panel only renders and reacts: the step's state and rules live in an
+``tutor.exercises.ExerciseSession`` that the app builds (with the app's kernel and store). Kernel
+work runs in thread workers of group ``kernel`` so keys keep working while code runs; each worker
+posts a typed message (``SetupDone``, ``Done``, ``Output``) that the panel handles on the UI
+thread. This module never imports torch.
 
 Keys (on the panel, the editor or the REPL line): ctrl+j or F5 run and check, F2 next hint,
 F3 solution, F4 skip (runs the reference so later code finds its names), F8 reset the variables
 to the post-setup state (the editor keeps its text; F8 again right after puts the starter code
-back), F9 check the namespace as it is (after building the answer in the REPL).
+back), F9 check the namespace as it is (after building the answer in the REPL), e back into the
+editor.
 
-Focus: the step opens in the editor (``focus_editor``). Escape in the editor or the REPL line
-leaves it for the panel itself, where the reader's n, p and j work; from the panel, tab reaches
-the REPL line and tab again the editor. The output pane never takes focus, so letters typed
-after a click on it cannot fire the app's one-letter shortcuts.
-
-The editor's text is kept per step as a draft in the database (after each run and when the
-step closes) and comes back when the step is opened again.
+Focus: the step opens in the editor (``take_focus``). Escape in the editor or the REPL line
+leaves it for the panel itself, where the reader's n, p and j work; from the panel, e returns to
+the editor, tab reaches the REPL line and tab again the editor. The output pane never takes
+focus, so letters typed after a click on it cannot fire the app's one-letter shortcuts.
 """
 
 from __future__ import annotations
 
-import atexit
-import sqlite3
 import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import events, work
-from textual.app import App, ComposeResult
+from textual import on, work
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import RichLog, Static, TextArea
+from textual.widgets import RichLog, Static
 
-from tutor.kernel import Kernel, KernelError, RunResult, Verdict
-from tutor.lessons.model import ExerciseStep
+from tutor.exercises.session import ExerciseSession, Outcome
+from tutor.ui.widgets.exercise_editor import CodeEditor
 from tutor.ui.widgets.exercise_repl import ReplInput
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 
-SOLUTION_AFTER = 3  # failed attempts before the solution shows by itself
-# The longest a run waits behind the step's setup (a first kernel start imports torch).
-PREPARE_WAIT_S = 120.0
-KERNEL_ATTR = "_tutor_kernel"
-# A second child importing torch in the background makes a restart after a crash or timeout cost
-# only the replay; tests turn it off to save the import.
-SPARE_KERNEL = True
-TRACEBACK_HEADER = "Traceback (most recent call last):"
-
-
-_KERNEL_LOCK = threading.Lock()
-
-
-def get_kernel(app: App[Any]) -> Kernel:
-    """The app's one kernel, started on first use (torch loads in the child meanwhile).
-
-    Called from the UI thread (warm-up) and from panel workers: the lock keeps it to one kernel.
-    """
-    with _KERNEL_LOCK:
-        kernel = getattr(app, KERNEL_ATTR, None)
-        if kernel is None:
-            kernel = Kernel.start(spare=SPARE_KERNEL)
-            setattr(app, KERNEL_ATTR, kernel)
-            # The child also leaves when the app's pipes close; this ends a child stuck in a loop.
-            atexit.register(kernel.close)
-        return kernel
-
-
-def close_kernel(app: App[Any]) -> None:
-    """Stop the app's kernel, if any (call from the app's unmount/exit)."""
-    kernel = getattr(app, KERNEL_ATTR, None)
-    if kernel is not None:
-        setattr(app, KERNEL_ATTR, None)
-        kernel.close()
-
-
-def describe_summary(name: str, info: dict[str, Any]) -> str:
-    """One output-pane line for a defined name: tensors by shape, dtype and device."""
-    kind = info.get("kind")
-    if kind == "tensor":
-        shape = (
-            "("
-            + ", ".join(str(d) for d in info["shape"])
-            + ("," if len(info["shape"]) == 1 else "")
-            + ")"
-        )
-        return f"{name}: tensor {shape} {info['dtype']} on {info['device']}"
-    if kind == "module":
-        return f"{name}: {info['type']} ({info['parameters']:,} parameters) on {info['device']}"
-    text = info.get("text", "")
-    return f"{name}: {info.get('type', '?')}" + (f" = {text}" if text else "")
-
-
-def failure_sentence(result: RunResult) -> str:
-    """The verdict line for a failed run: the exception line, or what stopped it and what remains.
-
-    A traceback or syntax error ends with the line that names the problem (``SyntaxError: ...``),
-    sometimes followed by an explanation; the ``File`` lines, code and caret stay in the output
-    pane. A timeout, crash or memory stop says what happened and what became of the variables.
-    """
-    if result.status != "error":
-        return " ".join(part for part in (result.error, result.notice) if part) or (
-            "Your code did not finish."
-        )
-    lines = [line for line in result.error.splitlines() if line.strip()]
-    # Everything before the last indented line is where it happened; the rest is what happened.
-    indented = [i for i, line in enumerate(lines) if line[:1].isspace()]
-    start = indented[-1] + 1 if indented else 0
-    tail = [line for line in lines[start:] if line != TRACEBACK_HEADER]
-    sentence = " ".join(line.strip() for line in tail) or result.error.strip()
-    return " ".join(part for part in (sentence, result.notice) if part)
-
-
-class CodeEditor(TextArea):
-    """The answer editor: a Python code editor whose escape leaves it for the panel.
-
-    TextArea's own escape moves focus to the next widget and stops the key; here the key goes on
-    to the screen, whose escape focuses the panel (where n, p, j and the F-keys work).
-    """
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Textual calls each class's _on_key in turn; prevent_default skips TextArea's for
-        # escape without stopping the key, which bubbles on to the reader.
-        if event.key == "escape":
-            event.prevent_default()
+# Which widget an outcome's ``show`` brings into view.
+SHOW_TARGETS = {
+    "verdict": "exercise-verdict",
+    "note": "exercise-hint",
+    "output": "exercise-output",
+}
 
 
 class OutputLog(RichLog):
@@ -138,19 +59,23 @@ class ExercisePanel(Widget):
     can_focus = True
 
     # Sized for 80x24: with the prompt scrolled away the editor, verdict, REPL line and output
-    # all fit in the reader's 22 rows.
+    # all fit in the reader's 22 rows. The editor's border changes shape with focus, so focus
+    # shows in 256 colours and with NO_COLOR alike.
     DEFAULT_CSS = """
     ExercisePanel { height: auto; }
     ExercisePanel:focus { background: $boost; }
     ExercisePanel #exercise-prompt { height: auto; margin: 0 1; }
-    ExercisePanel #exercise-editor { height: 8; }
+    ExercisePanel #exercise-editor { height: 8; border: round $panel; }
+    ExercisePanel #exercise-editor:focus { border: heavy $accent; }
     ExercisePanel #exercise-verdict { height: auto; padding: 0 1; }
     ExercisePanel #exercise-verdict.passed { color: $success; }
     ExercisePanel #exercise-verdict.failed { color: $error; }
+    ExercisePanel.-busy #exercise-verdict { text-style: italic; }
     ExercisePanel #exercise-hint { height: auto; padding: 0 1; color: $text-muted; }
     ExercisePanel #exercise-hint.empty { display: none; }
     ExercisePanel #exercise-repl-row { height: 1; margin: 1 0 0 0; }
     ExercisePanel #exercise-repl-prompt { width: 4; color: $accent; }
+    ExercisePanel #exercise-repl-row:focus-within #exercise-repl-prompt { text-style: reverse; }
     ExercisePanel #exercise-repl { width: 1fr; }
     ExercisePanel #exercise-output { height: 7; border: round $panel; }
     """
@@ -161,116 +86,76 @@ class ExercisePanel(Widget):
         Binding("f3", "solution", "Solution"),
         Binding("f4", "skip", "Skip"),
         Binding("f8", "reset", "Reset"),
-        Binding("f9", "check", "Check"),
+        Binding("f9", "check", "Check", show=False),
+        Binding("e", "edit", "Edit"),
         Binding("tab", "next_field", "REPL", show=False),
     ]
 
-    def __init__(self, step: ExerciseStep, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.step = step
-        self.failed_attempts = 0
-        self.hints_shown = 0
-        self.solved = False
-        self.busy = False
-        self.ready = False
-        # Set once the step's setup has run: later kernel work must not overtake it, or the
-        # setup's reset would undo a skip or a run pressed the moment the step opened.
-        self._prepared = threading.Event()
-        self.draft_restored = False
-        self._code = self.starter
-        self._reset_armed = False  # F8 right after a reset puts the starter code back
-        self._started = time.monotonic()
+    # The view follows these: the verdict line (text, state), the note under it, and whether the
+    # kernel is busy with this panel's work.
+    verdict: reactive[tuple[str, str]] = reactive(("", ""), init=False, always_update=True)
+    note: reactive[str] = reactive("", init=False)
+    busy: reactive[bool] = reactive(False, init=False)
 
-    @property
-    def starter(self) -> str:
-        return self.step.starter.strip("\n") + "\n"
+    class SetupDone(Message):
+        """The step's setup ran in the kernel (or could not)."""
+
+        def __init__(self, outcome: Outcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    class Done(Message):
+        """A run, REPL line, reset, skip or check finished."""
+
+        def __init__(self, outcome: Outcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    class Output(Message):
+        """The learner's code printed something; the text waits in the panel's buffer."""
+
+    def __init__(self, session: ExerciseSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.step = session.step
+        self._acted = False  # an action started before the setup reported
+        # Output from the worker thread, coalesced: one message drains all that came meanwhile.
+        self._pending: list[str] = []
+        self._pending_lock = threading.Lock()
 
     # Layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         from tutor.ui.links import to_markdown
 
-        draft = self._load_draft()
-        if draft is not None and draft.strip() != self.starter.strip():
-            self._code, self.draft_restored = draft, True
+        opening = self.session.opening()
         yield LessonMarkdown(to_markdown(self.step.prompt), id="exercise-prompt")
-        yield CodeEditor.code_editor(self._code, language="python", id="exercise-editor")
+        yield CodeEditor.code_editor(self.session.code, language="python", id="exercise-editor")
         # The verdict sits right under the editor so the two fit on one screen.
-        yield Static(Text("Starting Python…"), id="exercise-verdict", markup=False)
+        yield Static(Text(opening.verdict or ""), id="exercise-verdict", markup=False)
         yield Static("", id="exercise-hint", classes="empty", markup=False)
         with Horizontal(id="exercise-repl-row"):
             yield Static(">>> ", id="exercise-repl-prompt", markup=False)
             yield ReplInput(id="exercise-repl")
-        yield OutputLog(markup=False, highlight=False, wrap=True, id="exercise-output")
+        # min_width 1: RichLog renders at 78 columns at least by default, which cuts lines
+        # in a narrower pane instead of wrapping them.
+        yield OutputLog(markup=False, highlight=False, wrap=True, min_width=1, id="exercise-output")
 
     def on_mount(self) -> None:
         self._prepare()
 
     def on_unmount(self) -> None:
-        self._save_draft(self._code)
-        progress = self._progress()
-        if progress is not None and not self.solved:
-            try:
-                progress.mark(self.step.full_id, "seen", seconds=self._elapsed())
-            except sqlite3.Error:  # the app closed the database first; the time is lost
-                pass
+        self.session.close()
 
-    def focus_editor(self) -> None:
-        """Put the cursor in the code editor (the reader calls this when the step opens)."""
+    def take_focus(self) -> None:
+        """Focus what the step's keys start from: the code editor (the reader calls this)."""
         self.editor.focus()
 
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        # Kept here because the editor may be gone by the time the panel unmounts.
-        self._code = event.text_area.text
-        self._reset_armed = False
-
-    # Helpers ---------------------------------------------------------------------------------
-    def _progress(self) -> Any:
-        return getattr(self.app, "progress", None)
-
-    def _db(self) -> Any:
-        return getattr(self.app, "db", None)
-
-    def _load_draft(self) -> str | None:
-        db = self._db()
-        if db is None:
-            return None
-        from tutor.store.drafts import load_draft
-
-        return load_draft(db, self.step.full_id)
-
-    def _save_draft(self, code: str) -> None:
-        """Keep the editor's text for next time; the starter unchanged needs no draft."""
-        db = self._db()
-        if db is None:
-            return
-        from tutor.store.drafts import clear_draft, save_draft
-
-        try:
-            if code.strip() == self.starter.strip():
-                clear_draft(db, self.step.full_id)
-            else:
-                save_draft(db, self.step.full_id, code)
-        except sqlite3.Error:  # the app closed the database first
-            pass
-
-    def _feed_quiz(self) -> None:
-        """A failed attempt makes the step's glossary terms due in the quiz sooner."""
-        db = self._db()
-        catalog = getattr(self.app, "catalog", None)
-        if db is None or catalog is None or not self.step.terms:
-            return
-        from tutor.quiz.feed import exercise_failed
-
-        exercise_failed(db, catalog.glossary, self.step.terms)
-
-    def _elapsed(self) -> float:
-        now = time.monotonic()
-        seconds, self._started = now - self._started, now
-        return seconds
+    def on_text_area_changed(self, event: CodeEditor.Changed) -> None:
+        self.session.edited(event.text_area.text)
 
     @property
-    def editor(self) -> TextArea:
-        return self.query_one("#exercise-editor", TextArea)
+    def editor(self) -> CodeEditor:
+        return self.query_one("#exercise-editor", CodeEditor)
 
     @property
     def repl(self) -> ReplInput:
@@ -280,25 +165,81 @@ class ExercisePanel(Widget):
     def output(self) -> RichLog:
         return self.query_one("#exercise-output", RichLog)
 
-    def set_verdict(self, text: str, state: str = "") -> None:
-        verdict = self.query_one("#exercise-verdict", Static)
-        verdict.set_classes(state)
-        verdict.update(Text(text))
+    # Reactive view -----------------------------------------------------------------------------
+    def watch_verdict(self, verdict: tuple[str, str]) -> None:
+        text, state = verdict
+        widget = self.query_one("#exercise-verdict", Static)
+        widget.set_classes(state)
+        widget.update(Text(text))
 
-    def show_hint_text(self, text: str) -> None:
+    def watch_note(self, note: str) -> None:
         hint = self.query_one("#exercise-hint", Static)
-        hint.set_class(not text, "empty")
-        hint.update(Text(text))
+        hint.set_class(not note, "empty")
+        hint.update(Text(note))
 
-    def reveal(self, *targets: str) -> None:
-        """Scroll so the editor and then each target (by id) are in view, the last one surely.
+    def watch_busy(self, busy: bool) -> None:
+        self.set_class(busy, "-busy")
 
-        Each scroll is the smallest that shows its widget, done after the next refresh so new
-        text has its height: the editor stays on screen unless the targets need its rows.
+    def show(self, outcome: Outcome) -> None:
+        """Render an outcome: output lines, verdict, note, editor text; then bring it into view."""
+        if outcome.clear_output:
+            self.output.clear()
+        for line in outcome.output:
+            self.output.write(line)
+        if outcome.verdict is not None:
+            self.verdict = (outcome.verdict, outcome.state)
+        if outcome.note is not None:
+            self.note = outcome.note
+        if outcome.editor is not None:
+            editor = self.editor
+            editor.replace(outcome.editor, (0, 0), editor.document.end)
+            self.session.edited(outcome.editor)
+        # After the refresh, so new text has its height when the scroll is measured.
+        self.call_after_refresh(self.reveal, SHOW_TARGETS[outcome.show])
+
+    def reveal(self, target: str) -> None:
+        """Scroll so the editor and then the target are in view, the target surely and whole.
+
+        Each scroll is the smallest that shows its widget: the editor stays on screen unless the
+        target needs its rows. A verdict or note is shown to its last line.
         """
-        self.editor.scroll_visible(animate=False)
-        for target in targets:
-            self.query_one(f"#{target}").scroll_visible(animate=False)
+        if target != "exercise-output":
+            self.editor.scroll_visible(animate=False)
+        self.query_one(f"#{target}").scroll_visible(animate=False)
+
+    # Kernel work (thread workers post messages) -----------------------------------------------
+    def _stream(self, stream: str, text: str) -> None:
+        with self._pending_lock:
+            first = not self._pending
+            self._pending.append(text)
+        if first:
+            self.post_message(self.Output())
+
+    @work(thread=True, group="kernel", exit_on_error=False, description="exercise setup")
+    def _prepare(self) -> None:
+        self.post_message(self.SetupDone(self.session.prepare()))
+
+    @work(thread=True, group="kernel", exit_on_error=False, description="exercise kernel work")
+    def _kernel_work(self, action: Callable[[], Outcome]) -> None:
+        self.post_message(self.Done(action()))
+
+    @on(Output)
+    def _write_output(self) -> None:
+        with self._pending_lock:
+            text, self._pending = "".join(self._pending), []
+        if text:
+            self.output.write(text.rstrip("\n"))
+
+    @on(SetupDone)
+    def _setup_done(self, message: SetupDone) -> None:
+        # A run queued behind the setup reports for itself.
+        if not self._acted:
+            self.show(message.outcome)
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        self.busy = False
+        self.show(message.outcome)
 
     def _begin(self, what: str) -> bool:
         """Mark the kernel busy; False (with a note) when a run is still going."""
@@ -306,250 +247,57 @@ class ExercisePanel(Widget):
             self.app.notify("Still running; wait for it to finish.", severity="warning")
             return False
         self.busy = True
-        self._reset_armed = False
-        self.set_verdict(what)
+        self._acted = True
+        self.session.disarm()
+        self.verdict = (what, "")
         return True
-
-    # Kernel work (thread workers) ------------------------------------------------------------
-    def _call(self, callback: Any, *args: Any) -> None:
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is gone; nothing to show
-            pass
-
-    def _stream(self, stream: str, text: str) -> None:
-        self._call(self._write_output, text)
-
-    @work(thread=True, group="kernel", exit_on_error=False)
-    def _prepare(self) -> None:
-        # Not "busy": a run started meanwhile waits for ``_prepared``, then reports for itself.
-        try:
-            result = get_kernel(self.app).reset(self.step)
-            self.ready = True
-            # call_from_thread waits for the UI: the "ready" verdict lands before any queued run's.
-            self._call(self._finish_prepare, result)
-        except KernelError as exc:
-            self._call(self.set_verdict, str(exc), "failed")
-        finally:
-            self._prepared.set()
-
-    def _finish_prepare(self, result: RunResult) -> None:
-        if not result.ok:
-            self.set_verdict(f"The step's setup failed: {failure_sentence(result)}", "failed")
-        elif not self.busy:  # a run queued behind the setup reports for itself
-            self.set_verdict(*self._ready_text())
-
-    def _ready_text(self) -> tuple[str, str]:
-        """The verdict before the first run: solved before, a draft back, or ready."""
-        progress = self._progress()
-        record = progress.step(self.step.full_id) if progress is not None else None
-        if record is not None and record.status == "solved":
-            return (
-                "✓ Solved before. Run it again to recheck, or n for the next step (escape first).",
-                "passed",
-            )
-        if self.draft_restored:
-            return ("Your code from last time is back; ctrl+j or F5 runs and checks it.", "")
-        return ("Ready: write your code, then ctrl+j or F5 runs and checks it.", "")
-
-    @work(thread=True, group="kernel", exit_on_error=False)
-    def _run_answer(self, code: str) -> None:
-        self._prepared.wait(PREPARE_WAIT_S)
-        try:
-            kernel = get_kernel(self.app)
-            result, verdict = kernel.answer(self.step, code, on_output=self._stream)
-        except KernelError as exc:
-            self._call(self._finish_error, str(exc))
-            return
-        self._call(self._finish_answer, code, result, verdict)
-
-    @work(thread=True, group="kernel", exit_on_error=False)
-    def _run_line(self, code: str) -> None:
-        self._prepared.wait(PREPARE_WAIT_S)
-        try:
-            result = get_kernel(self.app).run(
-                code, self.step.timeout, self._stream, filename="<repl>"
-            )
-        except KernelError as exc:
-            self._call(self._finish_error, str(exc))
-            return
-        self._call(self._finish_line, result)
-
-    @work(thread=True, group="kernel", exit_on_error=False)
-    def _run_kernel_action(self, action: str) -> None:
-        self._prepared.wait(PREPARE_WAIT_S)
-        try:
-            kernel = get_kernel(self.app)
-            if action == "reset":
-                result = kernel.reset(self.step)
-                self._call(self._finish_reset, result)
-            elif action == "skip":
-                result = kernel.run_reference(self.step)
-                self._call(self._finish_skip, result)
-            else:
-                self._call(self._finish_check, kernel.check(self.step))
-        except KernelError as exc:
-            self._call(self._finish_error, str(exc))
-
-    # Results (UI thread) ---------------------------------------------------------------------
-    def _write_output(self, text: str) -> None:
-        self.output.write(text.rstrip("\n"))
-
-    def _show_run(self, result: RunResult) -> None:
-        """The run's error (in full, with the caret) and notice, once, then the names defined."""
-        if result.error:
-            self.output.write(result.error)
-        if result.notice:
-            self.output.write(result.notice)
-        for name, info in result.summary.items():
-            self.output.write(describe_summary(name, info))
-
-    def _finish_error(self, message: str) -> None:
-        self.busy = False
-        self.set_verdict(message, "failed")
-        self.reveal("exercise-verdict")
-
-    def _finish_answer(self, code: str, result: RunResult, verdict: Verdict) -> None:
-        self.busy = False
-        self._show_run(result)
-        progress = self._progress()
-        if progress is not None:
-            progress.record_attempt(self.step.full_id, code, verdict.passed)
-        if verdict.passed:
-            self.output.write("✓ " + verdict.messages[0])
-            self.set_verdict("✓ Solved! " + " ".join(verdict.messages), "passed")
-            if not self.solved:
-                self.solved = True
-                if progress is not None:
-                    progress.mark(self.step.full_id, "solved", seconds=self._elapsed())
-            self.reveal("exercise-verdict")
-            return
-        self.failed_attempts += 1
-        self._feed_quiz()
-        if result.ok:
-            for message in verdict.messages:
-                self.output.write("✗ " + message)
-            sentence = verdict.messages[0]
-        else:
-            sentence = failure_sentence(result)  # the output pane has it in full already
-        tail = "" if self.hints_shown >= len(self.step.hints) else "  (F2: a hint)"
-        self.set_verdict("✗ " + sentence + tail, "failed")
-        if self.failed_attempts >= SOLUTION_AFTER and not self.solved:
-            self.action_solution()
-        else:
-            self.reveal("exercise-verdict")
-
-    def _finish_line(self, result: RunResult) -> None:
-        self.busy = False
-        self._show_run(result)
-        if result.ok:
-            self.set_verdict("")
-        else:
-            self.set_verdict("✗ " + failure_sentence(result), "failed")
-        # The learner is at the REPL line: its output matters more than the editor.
-        self.query_one("#exercise-output").scroll_visible(animate=False)
-
-    def _finish_reset(self, result: RunResult) -> None:
-        self.busy = False
-        self.output.clear()
-        if result.ok:
-            self._reset_armed = self._code.strip() != self.starter.strip()
-            again = " F8 again puts the starter code back." if self._reset_armed else ""
-            self.set_verdict(
-                "Reset: the variables are as the step's setup left them; your code is kept." + again
-            )
-        else:
-            self.set_verdict(f"The step's setup failed: {failure_sentence(result)}", "failed")
-        self.reveal("exercise-verdict")
-
-    def _finish_skip(self, result: RunResult) -> None:
-        self.busy = False
-        self._show_run(result)
-        progress = self._progress()
-        if progress is not None and not self.solved:
-            progress.mark(self.step.full_id, "skipped", seconds=self._elapsed())
-        self.show_hint_text(
-            "Solution (run for you, so later steps find its names):\n" + self.step.solution.strip()
-        )
-        if result.ok:
-            self.set_verdict("Skipped: the reference solution ran; its names are defined now.")
-        else:
-            self.set_verdict(f"The reference solution failed: {failure_sentence(result)}", "failed")
-        self.reveal("exercise-verdict", "exercise-hint")
-
-    def _finish_check(self, verdict: Verdict) -> None:
-        self.busy = False
-        if verdict.passed:
-            self.set_verdict("✓ " + verdict.messages[0], "passed")
-        else:
-            self.set_verdict("✗ " + verdict.messages[0], "failed")
-        self.reveal("exercise-verdict")
 
     # Actions ---------------------------------------------------------------------------------
     def action_run(self) -> None:
         if self._begin("Running…"):
             code = self.editor.text
-            self._save_draft(code)
-            self.output.write(f"--- run {self.failed_attempts + 1 + int(self.solved)} ---")
-            self._run_answer(code)
+            self.output.write(self.session.run_label())
+            self._kernel_work(lambda: self.session.run(code, self._stream))
 
-    def on_repl_input_line(self, event: ReplInput.Line) -> None:
+    @on(ReplInput.Line)
+    def _repl_line(self, event: ReplInput.Line) -> None:
         event.stop()
         if self._begin("Running the line…"):
             self.output.write(">>> " + event.code)
-            self._run_line(event.code)
+            self._kernel_work(lambda: self.session.run_line(event.code, self._stream))
 
     def action_hint(self) -> None:
-        self._reset_armed = False
-        hints = self.step.hints
-        if not hints:
-            self.show_hint_text("This step has no hints; F3 shows the solution.")
-        else:
-            if self.hints_shown < len(hints):
-                self.hints_shown += 1
-                progress = self._progress()
-                if progress is not None:
-                    progress.record_hint(self.step.full_id)
-            shown = hints[: self.hints_shown]
-            lines = [
-                f"Hint {i}/{len(hints)}: {text.strip()}" for i, text in enumerate(shown, start=1)
-            ]
-            self.show_hint_text("\n".join(lines))
-        self.reveal("exercise-verdict", "exercise-hint")
+        self.show(self.session.hint())
 
     def action_solution(self) -> None:
-        self._reset_armed = False
-        self.show_hint_text("Solution:\n" + self.step.solution.strip())
-        self.reveal("exercise-verdict", "exercise-hint")
+        self.show(self.session.solution())
 
     def action_skip(self) -> None:
         if self._begin("Running the reference solution…"):
-            self._run_kernel_action("skip")
+            self._kernel_work(self.session.skip)
 
     def action_reset(self) -> None:
-        if self._reset_armed and not self.busy:
-            self._restore_starter()
+        if self.session.reset_armed and not self.busy:
+            self.show(self.session.restore_starter())
             return
         if self._begin("Resetting…"):
-            self._run_kernel_action("reset")
-
-    def _restore_starter(self) -> None:
-        """Put the starter code back (undoable with ctrl+z) and forget the draft."""
-        editor = self.editor
-        editor.replace(self.starter, (0, 0), editor.document.end)
-        self._code = self.starter
-        self._reset_armed = False
-        self._save_draft(self.starter)
-        self.set_verdict("The editor holds the starter code again (ctrl+z there undoes it).")
-        self.reveal("exercise-verdict")
+            self._kernel_work(self.session.reset)
 
     def action_check(self) -> None:
         if self._begin("Checking…"):
-            self._run_kernel_action("check")
+            self._kernel_work(self.session.check)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "e" is typed text inside the editor: the footer offers it only from elsewhere.
+        return not (action == "edit" and self.is_mounted and self.editor.has_focus)
+
+    def action_edit(self) -> None:
+        """Back into the code editor (e, from the panel)."""
+        self.take_focus()
 
     def action_next_field(self) -> None:
         """Tab on the panel goes to the REPL line, and from there to the editor."""
         if self.repl.has_focus:
-            self.focus_editor()
+            self.take_focus()
         else:
             self.repl.focus()

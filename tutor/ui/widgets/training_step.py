@@ -81,6 +81,10 @@ class TrainingStepPanel(Widget):
     def on_mount(self) -> None:
         self.refresh_runs()
         self.set_interval(REFRESH_S, self.refresh_runs)
+        self.take_focus()
+
+    def take_focus(self) -> None:
+        """Focus the train button: inside the panel, F5, ctrl+j and o reach the panel's keys."""
         self.query_one("#training-step-train", Button).focus()
 
     def _device(self) -> str:

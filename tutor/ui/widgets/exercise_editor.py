@@ -1,0 +1,69 @@
+"""The answer editor: Python code that keeps its indent, says when it has focus, and lets go on escape.
+
+Enter keeps the current line's indent and adds one level after a line ending in ``:``, so a
+``def`` or ``for`` typed line by line does not become an IndentationError. The border title says
+whether the editor has focus (in words, so it shows without colour too) and how to get back in.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import TextArea
+
+FOCUSED_TITLE = "your code · esc leaves"
+BLURRED_TITLE = "your code · e to edit"
+
+
+def next_line_indent(line: str, indent_width: int = 4) -> str:
+    """The indent for the line after ``line`` (the text before the cursor): kept, or one more.
+
+    A trailing comment is ignored, so ``for x in xs:  # each row`` still opens a block.
+    """
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    code = line.split("#", 1)[0].rstrip() if "#" in line else line.rstrip()
+    if code.endswith(":"):
+        indent += " " * indent_width
+    return indent
+
+
+class CodeEditor(TextArea):
+    """A Python code editor for answers; escape leaves it for the panel around it.
+
+    TextArea's own escape moves focus to the next widget; here escape is a binding that focuses
+    the editor's parent (the exercise panel, where n, p, j and the F-keys work).
+    """
+
+    BINDINGS = [Binding("escape", "leave", "Leave editor")]
+
+    def on_mount(self) -> None:
+        self.border_title = BLURRED_TITLE
+
+    def on_focus(self) -> None:
+        self.border_title = FOCUSED_TITLE
+
+    def on_blur(self) -> None:
+        self.border_title = BLURRED_TITLE
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls each class's _on_key in turn; prevent_default skips TextArea's.
+        if event.key == "escape":
+            event.prevent_default()  # the key goes on to the binding above
+        elif event.key == "enter" and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            start, end = self.selection
+            top = min(start, end)
+            before = self.document.get_line(top[0])[: top[1]]
+            self._replace_via_keyboard(
+                "\n" + next_line_indent(before, self.indent_width), start, end
+            )
+
+    def action_leave(self) -> None:
+        """Focus the nearest focusable ancestor without scrolling (the verdict stays in sight)."""
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, Widget) and ancestor.focusable:
+                self.screen.set_focus(ancestor, scroll_visible=False)
+                return
+        self.screen.set_focus(None)
