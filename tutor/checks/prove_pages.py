@@ -8,6 +8,7 @@ notebook cells, and every quoted output is compared with what the code really pr
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,15 +67,18 @@ def text_line(path: Path, step: ConceptStep) -> int:
 
 
 def page_setup(lesson: Lesson, catalog: Catalog, step: ConceptStep) -> tuple[str, str | None]:
-    """The code to run before the page's blocks, or a problem naming an unknown ``@step``."""
-    setup = step.setup.strip()
-    if not setup.startswith("@"):
+    """The code to run before the page's blocks, or a problem naming an unknown ``@step``.
+
+    A first line ``@step`` (or ``@lesson.step``) runs that exercise's setup; lines after it run next.
+    """
+    first, _, rest = step.setup.strip().partition("\n")
+    if not first.startswith("@"):
         return step.setup, None
-    target = setup[1:]
+    target = first[1:].strip()
     found = catalog.step(target) if "." in target else lesson.step(target)
     if not isinstance(found, ExerciseStep):
-        return "", f"'setup' names {setup!r}, which is not an exercise; write @step or @lesson.step"
-    return found.setup, None
+        return "", f"'setup' names {first!r}, which is not an exercise; write @step or @lesson.step"
+    return found.setup + "\n" + rest, None
 
 
 def _run(kernel: object, example: Example) -> Outcome:
@@ -126,7 +130,12 @@ def check_example(example: Example, outcome: Outcome) -> str | None:
 
 
 def prove_page(
-    kernel: object, lesson: Lesson, catalog: Catalog, step: ConceptStep, first_line: int
+    kernel: object,
+    lesson: Lesson,
+    catalog: Catalog,
+    step: ConceptStep,
+    first_line: int,
+    prefix: str = "",
 ) -> PageReport:
     """Run one page's blocks in a fresh namespace and compare their quoted output."""
     from tutor.kernel import Kernel
@@ -150,7 +159,7 @@ def prove_page(
     if problem:
         report.problems.append(where.format(line=step.line or first_line) + problem)
         return report
-    reset = kernel.reset(setup=WARNINGS_ALWAYS + setup)
+    reset = kernel.reset(setup=WARNINGS_ALWAYS + prefix + setup)
     if not reset.ok:
         report.problems.append(
             where.format(line=step.line or first_line) + f"the page setup fails: {reset.message}"
@@ -197,11 +206,15 @@ def prove_pages(
     problems: list[str] = []
     counts: dict[str, list[int]] = {}
     kernel = Kernel.start()
+    # Pages save files ("checkpoint.pth"): they land in a folder of their own, removed afterwards.
+    folder = tempfile.TemporaryDirectory(prefix="tutor-pages-")
+    in_folder = f"import os as _os\n_os.chdir({folder.name!r})\ndel _os\n"
     try:
         for lesson, step in pages:
             if progress is not None:
                 progress(step.full_id)
-            report = prove_page(kernel, lesson, catalog, step, text_line(lesson.path, step))
+            first_line = text_line(lesson.path, step)
+            report = prove_page(kernel, lesson, catalog, step, first_line, prefix=in_folder)
             problems.extend(report.problems or [])
             ran, compared = counts.setdefault(lesson.id, [0, 0])
             counts[lesson.id] = [ran + report.ran, compared + report.compared]
@@ -209,6 +222,7 @@ def prove_pages(
         problems.append(f"{pages[0][0].path}: the kernel could not run the pages' code: {exc}")
     finally:
         kernel.close()
+        folder.cleanup()
     if tallies is not None:
         tallies.extend(Tally(lesson, ran, compared) for lesson, (ran, compared) in counts.items())
     return problems
