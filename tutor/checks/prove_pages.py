@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.checks.prose import (
@@ -44,11 +44,11 @@ class Outcome:
 
 @dataclass
 class PageReport:
-    """The blocks of one page that ran and were compared, and the problems found."""
+    """How many examples of one page ran and had their output compared, and the problems found."""
 
     ran: int = 0
     compared: int = 0
-    problems: list[str] | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 def text_line(path: Path, step: ConceptStep) -> int:
@@ -141,38 +141,37 @@ def prove_page(
     from tutor.kernel import Kernel
 
     assert isinstance(kernel, Kernel)
-    report = PageReport(problems=[])
-    assert report.problems is not None
+    report = PageReport()
+
+    def add(line: int, message: str) -> None:
+        report.problems.append(f"{lesson.path}:{line}: step {step.id!r}: {message}")
+
     blocks, parse_problems = parse_blocks(step.text)
-    where = f"{lesson.path}:{{line}}: step {step.id!r}: "
-    for problem in parse_problems:
-        report.problems.append(where.format(line=first_line + problem.line) + problem.message)
+    for found in parse_problems:
+        add(first_line + found.line, found.message)
     for block in blocks:
-        if block.kind == "no-run":
-            problem = syntax_problem(block)
-            if problem:
-                report.problems.append(where.format(line=first_line + block.line) + problem)
+        syntax = syntax_problem(block) if block.kind == "no-run" else None
+        if syntax:
+            add(first_line + block.line, syntax)
     runnable: list[Block] = [b for b in blocks if b.kind in ("python", "session")]
     if not runnable:
         return report
-    setup, problem = page_setup(lesson, catalog, step)
-    if problem:
-        report.problems.append(where.format(line=step.line or first_line) + problem)
+    setup, unknown = page_setup(lesson, catalog, step)
+    if unknown:
+        add(step.line or first_line, unknown)
         return report
     reset = kernel.reset(setup=WARNINGS_ALWAYS + prefix + setup)
     if not reset.ok:
-        report.problems.append(
-            where.format(line=step.line or first_line) + f"the page setup fails: {reset.message}"
-        )
+        add(step.line or first_line, f"the page setup fails: {reset.message}")
         return report
     for block in runnable:
         for example in block.examples:
             outcome = _run(kernel, example)
             report.ran += 1
             report.compared += example.want is not None
-            problem = check_example(example, outcome)
-            if problem:
-                report.problems.append(where.format(line=first_line + example.line) + problem)
+            wrong = check_example(example, outcome)
+            if wrong:
+                add(first_line + example.line, wrong)
                 if outcome.failure:
                     return report  # the namespace is gone: later blocks would fail for nothing
     return report
@@ -215,7 +214,7 @@ def prove_pages(
                 progress(step.full_id)
             first_line = text_line(lesson.path, step)
             report = prove_page(kernel, lesson, catalog, step, first_line, prefix=in_folder)
-            problems.extend(report.problems or [])
+            problems.extend(report.problems)
             ran, compared = counts.setdefault(lesson.id, [0, 0])
             counts[lesson.id] = [ran + report.ran, compared + report.compared]
     except KernelError as exc:

@@ -216,9 +216,7 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
                 f"{what}: 'picture' must be one of {choices}, not {picture!r}", where("picture")
             )
             picture = None
-        return ConceptStep(
-            **common, text=raw["text"], picture=picture, setup=raw.get("setup", "")
-        )
+        return ConceptStep(**common, text=raw["text"], picture=picture, setup=raw.get("setup", ""))
     if kind == "training":
         return TrainingStep(
             **common,
