@@ -245,3 +245,17 @@ def test_loading_a_page_runs_nothing(tmp_path: Path) -> None:
     page = catalog.step("prose.page")
     assert isinstance(page, ConceptStep) and page.setup == "@drill"
     assert not marker.exists()
+
+
+def test_the_reader_highlights_by_the_first_info_word() -> None:
+    from tutor.ui.widgets.lesson_markdown import PythonFence
+
+    code = "x = 1  # one"
+    as_python = PythonFence.highlight(code, "python")
+    assert PythonFence.highlight(code, "python no-run: needs a GPU").spans == as_python.spans
+    assert len(PythonFence.highlight(code, "output").spans) < len(as_python.spans)
+    session = PythonFence.highlight(">>> x = 1\n1 + 1 = 2", "python")
+    quoted_output = len(">>> x = 1\n")
+    # In a session the quoted output line is plain text: only the base style covers it.
+    styled = [span for span in session.spans if span.style != "$text"]
+    assert styled and all(span.end <= quoted_output for span in styled)
