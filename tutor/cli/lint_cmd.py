@@ -1,8 +1,9 @@
-"""``pytorch-tutor lint [PATH...]``: validate lesson files and prove every exercise's checks.
+"""``pytorch-tutor lint [PATH...]``: validate lesson files, prove every exercise and every page's code.
 
 Exit 0 when clean, 1 when anything is wrong. Structure is checked without running code; then, for
 each exercise, the kernel runs the reference solution (must pass), the starter (must fail) and every
-wrong answer (must fail with its message).
+wrong answer (must fail with its message); and every concept page's Python blocks run, their quoted
+output compared with what they print.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
     problems = [str(problem) for problem in catalog.problems]
     if not args.no_run:
         from tutor.checks.prove import prove_catalog
+        from tutor.checks.prove_pages import prove_pages
 
         problems.extend(prove_catalog(catalog))
+        problems.extend(prove_pages(catalog))
     for line in problems:
         print(line)
     steps = sum(len(lesson.steps) for lesson in catalog.lessons)

@@ -61,7 +61,7 @@ _INT = _spec(int, name="integer")
 LESSON_FIELDS = {"id": _REQ_STR, "title": _REQ_STR, "summary": _STR, "steps": _spec(list)}
 STEP_COMMON = {"id": _REQ_STR, "kind": _REQ_STR, "title": _REQ_STR}
 STEP_FIELDS: dict[str, dict[str, FieldSpec]] = {
-    "concept": {**STEP_COMMON, "text": _REQ_STR, "picture": _STR},
+    "concept": {**STEP_COMMON, "text": _REQ_STR, "picture": _STR, "setup": _STR},
     "exercise": {
         **STEP_COMMON,
         "prompt": _REQ_STR,
@@ -216,7 +216,7 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
                 f"{what}: 'picture' must be one of {choices}, not {picture!r}", where("picture")
             )
             picture = None
-        return ConceptStep(**common, text=raw["text"], picture=picture)
+        return ConceptStep(**common, text=raw["text"], picture=picture, setup=raw.get("setup", ""))
     if kind == "training":
         return TrainingStep(
             **common,

@@ -57,11 +57,13 @@ class StepBase:
 class ConceptStep(StepBase):
     """A short concept page in Markdown, with ``[[term]]`` glossary links.
 
-    ``picture`` names a picture drawn under the text (see ``PICTURES``), or is None.
+    ``picture`` names a picture drawn under the text (see ``PICTURES``), or is None. ``setup`` is
+    code ``lint`` runs before the page's code blocks (never shown), or ``@step`` for an exercise's.
     """
 
     text: str = ""
     picture: str | None = None
+    setup: str = ""
     kind: Literal["concept"] = "concept"
 
 

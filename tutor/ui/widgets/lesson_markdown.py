@@ -12,11 +12,20 @@ from textual.widgets._markdown import MarkdownBlock, MarkdownFence
 
 
 class PythonFence(MarkdownFence):
-    """A code block highlighted as Python unless it names another language."""
+    """A code block highlighted as Python unless it names another language.
+
+    Only the first word of the info string names the language: ``python no-run: needs a GPU``
+    is Python (the rest is for ``lint``). Python written as a ``>>>`` session is highlighted as
+    one, so the quoted output under each prompt is not coloured as code.
+    """
 
     @classmethod
     def highlight(cls, code: str, language: str, ansi: bool = False, dark: bool = False) -> Content:
-        return super().highlight(code, language or "python", ansi=ansi, dark=dark)
+        words = (language or "").split()
+        name = words[0] if words else "python"
+        if name in ("python", "py") and code.lstrip().startswith(">>>"):
+            name = "pycon"
+        return super().highlight(code, name, ansi=ansi, dark=dark)
 
 
 class LessonMarkdown(Markdown):
