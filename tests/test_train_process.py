@@ -17,8 +17,10 @@ from test_data_tiny import write_tiny_fashion_mnist
 from tutor import paths
 from tutor.cli import main
 from tutor.training import checkpoint, data, runs
+from tutor.training import events as ev
 from tutor.training.config import TrainConfig
-from tutor.training.trainer import ListSink, train
+from tutor.training.events import ListSink
+from tutor.training.trainer import train
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +41,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -
 
 
 def events(run_dir: Path, kind: str) -> list[dict[str, Any]]:
-    return [e for e in runs.read_events(run_dir) if e.get("event") == kind]
+    return [ev.to_json(e) for e in runs.read_events(run_dir) if e.kind == kind]
 
 
 def test_json_events_and_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,21 +2,29 @@
 
 The run always lives in its own process and folder (so ``--detach`` and the app's runs view work
 the same way); without ``--detach`` this command follows it, printing a progress bar and a final
-chart, or JSON lines with ``--json``. Ctrl+C asks the run to checkpoint and stop, then says
-whether it stopped (exit 1) or had already finished (exit 0).
+chart, or JSON lines with ``--json``. The run copies its events down a pipe to this command, so
+they reach the output whatever happens to the run folder (a full disk, say). Ctrl+C asks the run
+to checkpoint and stop, then says whether it stopped (exit 1) or had already finished (exit 0).
+
+This process never imports torch: the run is a child process, and checking a ``cuda`` or ``mps``
+choice is done in a short-lived child too.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tutor import paths
 from tutor.cli import UsageError
 from tutor.cli.common import fail, print_json
+from tutor.training import events as ev
 
 POLL_S = 0.2
 
@@ -68,6 +76,18 @@ def _list(as_json: bool) -> int:
     return 0
 
 
+# Run in a child: resolving a cuda or mps choice imports torch, which this process never does.
+_DEVICE_CHECK = """
+import sys
+from tutor.devices.errors import DeviceError
+from tutor.devices.select import resolve_device
+try:
+    resolve_device(sys.argv[1])
+except DeviceError as exc:
+    print(exc)
+"""
+
+
 def _check_device(spec: str) -> str | None:
     """None when the device choice can be used here, else the sentence saying why not."""
     from tutor.devices.errors import DeviceError
@@ -77,14 +97,22 @@ def _check_device(spec: str) -> str | None:
         kind, _ = parse_spec(spec)
     except DeviceError as exc:
         raise UsageError(str(exc)) from exc
-    if kind in ("cuda", "mps"):
-        from tutor.devices.select import resolve_device
-
-        try:
-            resolve_device(spec)  # imports torch: only for choices that need the hardware
-        except DeviceError as exc:
-            return str(exc)
-    return None
+    if kind not in ("cuda", "mps"):
+        return None
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parent.parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", _DEVICE_CHECK, spec],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"The device {spec} could not be checked ({last[:200]})."
+    return done.stdout.strip() or None
 
 
 def _check_data_root(value: str | None) -> None:
@@ -174,7 +202,6 @@ def run(args: argparse.Namespace) -> int:
         return _list(args.json)
     from tutor.training import runs
 
-    started: float | None = None
     if args.resume:
         try:
             run_dir = runs.find_run(args.resume)
@@ -198,18 +225,27 @@ def run(args: argparse.Namespace) -> int:
             from tutor.atomic import atomic_write_text
 
             atomic_write_text(run_dir / "config.json", config.to_json())
-        try:
-            started = time.time()
-            pid = runs.start(run_dir, resume=True)
-        except runs.RunBusy as exc:
-            return fail(str(exc))
+        history = runs.read_events(run_dir)
     else:
         config = _new_config(args)
         problem = _check_device(config.device)
         if problem:
             return fail(problem, 2)
-        run_dir = runs.create_run(config)
-        pid = runs.start(run_dir)
+        try:
+            run_dir = runs.create_run(config)
+        except OSError as exc:
+            return fail(_cannot_write("create the run folder in", paths.runs_dir(), exc))
+        history = []
+    echo = None if args.detach else os.pipe()
+    try:
+        pid = runs.start(run_dir, resume=bool(args.resume), echo_fd=echo[1] if echo else None)
+    except runs.RunBusy as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(_cannot_write("start the run in", run_dir, exc))
+    finally:
+        if echo is not None:
+            os.close(echo[1])  # the run holds its own copy; its exit is our end of file
     if args.detach:
         if args.json:
             print_json({"event": "detached", "run": run_dir.name, "pid": pid})
@@ -221,17 +257,27 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
-    return follow(run_dir, args.json, resumed_at=started)
+    assert echo is not None
+    return follow(run_dir, args.json, echo=echo[0], history=history)
+
+
+def _cannot_write(doing: str, folder: Path, exc: OSError) -> str:
+    """One sentence for a run folder that cannot be written (a full disk, a quota, read-only)."""
+    from tutor.training.storage import classify
+
+    problem = classify(exc, folder)
+    return f"Could not {doing} {problem.where()}: {problem.reason}; {problem.remedy} and try again."
 
 
 class _Printer:
     """Turns events into a progress bar and epoch lines on a terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch_size: int) -> None:
         self.tty = sys.stdout.isatty()
         self.width = min(shutil.get_terminal_size((80, 24)).columns, 120)
         self.epochs = 0
         self.steps_per_epoch = 1
+        self.batch_size = batch_size
         self.bar_shown = False
 
     def _clear_bar(self) -> None:
@@ -239,45 +285,43 @@ class _Printer:
             print("\r" + " " * (self.width - 1) + "\r", end="")
             self.bar_shown = False
 
-    def event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "notice":
+    def event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Notice):
             self._clear_bar()
-            print(f"Note: {event['message']}")
-        elif kind == "start":
-            self.epochs = int(event["epochs"])
-            self.steps_per_epoch = int(event["steps_per_epoch"])
+            print(f"Note: {event.message}")
+        elif isinstance(event, ev.Start):
+            self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
             print(
-                f"Training {event['model']} on {event['dataset']} ({event['n_train']:,} images, "
-                f"{event['n_test']:,} held out) on {event['device']}; {event['where']}."
+                f"Training {event.model} on {event.dataset} ({event.n_train:,} images, "
+                f"{event.n_test:,} held out) on {event.device}; {event.where}."
             )
-        elif kind == "resume":
-            print(f"Resuming at epoch {event['epoch']}, step {event['step']}.")
-        elif kind == "step" and self.tty:
-            total = self.epochs * self.steps_per_epoch
-            step = int(event["step"])
-            rate = float(event["samples_per_s"])
-            batch_rate = rate / max(1, event.get("batch", 0) or 1)
-            left = total - step
-            eta = left / max(batch_rate, 1e-9) if batch_rate else 0
-            bar_width = 20
-            filled = int(bar_width * step / max(1, total))
-            line = (
-                f"\repoch {event['epoch']}/{self.epochs} [{'#' * filled}{'.' * (bar_width - filled)}]"
-                f" {100 * step / max(1, total):3.0f}%  loss {event['train_loss']:.3f}"
-                f"  {rate:,.0f} samples/s  ETA {_clock(eta)}"
-            )
-            print(line[: self.width - 1], end="", flush=True)
-            self.bar_shown = True
-        elif kind == "epoch":
+        elif isinstance(event, ev.Resume):
+            print(f"Resuming at epoch {event.epoch}, step {event.step}.")
+        elif isinstance(event, ev.Step) and self.tty:
+            self._bar(event)
+        elif isinstance(event, ev.Epoch):
             self._clear_bar()
             print(
-                f"epoch {event['epoch']}/{self.epochs}  train loss {event['train_loss']:.4f}  "
-                f"val loss {event['val_loss']:.4f}  val accuracy {event['val_accuracy']:.2%}  "
-                f"{event['seconds']:.1f} s"
+                f"epoch {event.epoch}/{self.epochs}  train loss {event.train_loss:.4f}  "
+                f"val loss {event.val_loss:.4f}  val accuracy {event.val_accuracy:.2%}  "
+                f"{event.seconds:.1f} s"
             )
-        elif kind in ("done", "failed", "stopped"):
+        elif ev.is_final(event):
             self._clear_bar()
+
+    def _bar(self, event: ev.Step) -> None:
+        total = self.epochs * self.steps_per_epoch
+        batch_rate = event.samples_per_s / max(1, self.batch_size)
+        eta = (total - event.step) / batch_rate if batch_rate > 0 else 0
+        bar_width = 20
+        filled = int(bar_width * event.step / max(1, total))
+        line = (
+            f"\repoch {event.epoch}/{self.epochs} [{'#' * filled}{'.' * (bar_width - filled)}]"
+            f" {100 * event.step / max(1, total):3.0f}%  loss {event.train_loss:.3f}"
+            f"  {event.samples_per_s:,.0f} samples/s  ETA {_clock(eta)}"
+        )
+        print(line[: self.width - 1], end="", flush=True)
+        self.bar_shown = True
 
 
 def _clock(seconds: float) -> str:
@@ -285,53 +329,117 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int:
+def follow(
+    run_dir: Path,
+    as_json: bool,
+    resumed_at: float | None = None,
+    echo: int | None = None,
+    history: list[ev.Event] | None = None,
+) -> int:
     """Print a run's events until it ends; Ctrl+C stops it (with a checkpoint), see _interrupted.
 
-    After a resume (started at ``resumed_at``), the history before the run's new ``resume`` event
-    goes into the chart but is not printed again.
+    ``echo``: the reading end of the run's pipe, which carries every event this run emits (the run
+    folder may be full or gone); ``history``: the events logged before a resume, for the chart.
+    Without a pipe the events come from metrics.jsonl; after a resume (started at ``resumed_at``)
+    the history before the run's new ``resume`` event goes into the chart but is not printed again.
     """
     from tutor.training import runs
-    from tutor.training.series import Series, render_text
+    from tutor.training.series import Series
+    from tutor.training.streams import PipeReader
 
-    follower = runs.MetricsFollower(run_dir)
-    printer = _Printer()
-    series = Series()
-    batch = runs.load_config(run_dir).batch_size
-    final: dict[str, Any] = {}
-    printing = resumed_at is None
+    printer = _Printer(runs.load_config(run_dir).batch_size)
+    seen: list[ev.Event] = []
+    final: ev.Event | None = None
     try:
-        while True:
-            events, reset = follower.poll()
-            if reset:
-                series = Series()
-            for event in events:
-                event.setdefault("batch", batch)
-                series.add(event)
-                if not printing:
-                    printing = event.get("event") == "resume" and float(event.get("at", 0)) >= (
-                        resumed_at or 0
-                    )
-                    if not printing:
-                        continue
-                if as_json:
-                    print_json({k: v for k, v in event.items() if k not in ("batch", "losses")})
-                else:
-                    printer.event(event)
-                if event.get("event") in ("done", "failed", "stopped"):
-                    final = event
-            if final or (not events and runs.run_state(run_dir)[0] != "running"):
-                break
-            time.sleep(POLL_S)
+        if echo is not None:
+            final = _follow_pipe(PipeReader(echo), printer, as_json, seen)
+        else:
+            final = _follow_file(run_dir, printer, as_json, seen, resumed_at)
     except KeyboardInterrupt:
         return _interrupted(run_dir)
+    if echo is not None and history:
+        resumed = next((e for e in seen if isinstance(e, ev.Resume)), None)
+        if resumed is not None:
+            kept = [e for e in history if ev.keep_on_resume(e, resumed.step, resumed.epoch)]
+            seen = kept + seen
+    return _ending(run_dir, as_json, final, Series.from_events(seen))
+
+
+def _show(event: ev.Event, printer: _Printer, as_json: bool) -> None:
+    if as_json:
+        print_json(ev.cli_json(event))
+    else:
+        printer.event(event)
+
+
+def _follow_pipe(
+    reader: Any, printer: _Printer, as_json: bool, seen: list[ev.Event]
+) -> ev.Event | None:
+    """Events from the run's pipe until its final event, or until the run closes the pipe."""
+    while True:
+        events, ended = reader.poll(POLL_S)
+        for event in events:
+            seen.append(event)
+            _show(event, printer, as_json)
+            if ev.is_final(event):
+                reader.close()
+                return event
+        if ended:
+            return None
+
+
+def _follow_file(
+    run_dir: Path,
+    printer: _Printer,
+    as_json: bool,
+    seen: list[ev.Event],
+    resumed_at: float | None,
+) -> ev.Event | None:
+    """Events from metrics.jsonl until the final one, or until the run is no longer running."""
+    from tutor.training import runs
+
+    follower = runs.MetricsFollower(run_dir)
+    printing = resumed_at is None
+    final: ev.Event | None = None
+    while True:
+        events, reset = follower.poll()
+        if reset:
+            seen.clear()
+        for event in events:
+            seen.append(event)
+            if not printing:
+                printing = isinstance(event, ev.Resume) and (event.at or 0) >= (resumed_at or 0)
+                if not printing:
+                    continue
+            _show(event, printer, as_json)
+            if ev.is_final(event):
+                final = event
+        if final or (not events and runs.run_state(run_dir)[0] != "running"):
+            break
+        time.sleep(POLL_S)
     # A last read: the final event may have landed after the state changed.
     for event in follower.poll()[0]:
-        if event.get("event") in ("done", "failed", "stopped"):
+        seen.append(event)
+        if ev.is_final(event):
             final = event
             if as_json:
-                print_json({k: v for k, v in event.items() if k != "losses"})
+                print_json(ev.cli_json(event))
+    return final
+
+
+def _ending(run_dir: Path, as_json: bool, final: ev.Event | None, series: Any) -> int:
+    """Say how the run ended; the exit status: 0 done (its model saved), 1 otherwise.
+
+    The final event decides when there is one (state.json may not be writable); without it (the
+    process was killed) the run's state does.
+    """
+    from tutor.training import runs
+    from tutor.training.series import render_text
+
     state, message = runs.run_state(run_dir)
+    if isinstance(final, (ev.Done, ev.Stopped, ev.Failed)):
+        state = final.kind
+        message = final.message or message
     if state == "done":
         if not as_json:
             width = min(shutil.get_terminal_size((80, 24)).columns, 100)
@@ -340,11 +448,14 @@ def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int
                     series, width=width, height=18, title=f"run {run_dir.name}", color=_color()
                 )
             )
+            done = final if isinstance(final, ev.Done) else None
             print(
-                f"Done: train loss {_num(final.get('train_loss'))}, val loss "
-                f"{_num(final.get('val_loss'))}, val accuracy {_pct(final.get('val_accuracy'))}. "
-                f"Checkpoint: {runs.checkpoint_path(run_dir)}"
+                f"Done: train loss {_num(done and done.train_loss)}, val loss "
+                f"{_num(done and done.val_loss)}, val accuracy "
+                f"{_pct(done and done.val_accuracy)}. Checkpoint: {runs.checkpoint_path(run_dir)}"
             )
+            if done is not None and done.unsaved is not None:
+                print(f"Note: {done.unsaved.message}", file=sys.stderr)
         return 0
     if state == "stopped":
         return fail(
