@@ -224,7 +224,10 @@ def run(args: argparse.Namespace) -> int:
                     return fail(problem, 2)
             from tutor.atomic import atomic_write_text
 
-            atomic_write_text(run_dir / "config.json", config.to_json())
+            try:
+                atomic_write_text(run_dir / "config.json", config.to_json())
+            except OSError as exc:
+                return fail(_cannot_write("update the settings of the run in", run_dir, exc))
         history = runs.read_events(run_dir)
     else:
         config = _new_config(args)
@@ -266,7 +269,10 @@ def _cannot_write(doing: str, folder: Path, exc: OSError) -> str:
     from tutor.training.storage import classify
 
     problem = classify(exc, folder)
-    return f"Could not {doing} {problem.where()}: {problem.reason}; {problem.remedy} and try again."
+    return (
+        f"Could not {doing} {problem.directory}: {problem.reason} ({problem.free() or 'free space unknown'}); "
+        f"{problem.remedy} and try again."
+    )
 
 
 class _Printer:

@@ -137,8 +137,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         problem = classify(exc, path.parent)
         text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CheckpointError(
-            f"Could not write the checkpoint {path} ({text}): {problem.reason}, at "
-            f"{problem.where()}; the previous one is intact.",
+            f"Could not write the checkpoint {path} ({text}): {problem.reason} (at "
+            f"{problem.where()}); the previous one is intact.",
             problem,
         ) from exc
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.atomic import atomic_write_text
 from tutor.training import runs
 from tutor.training.events import Done, Failed, Final, Stopped, Unsaved
-from tutor.training.storage import StorageProblem
+from tutor.training.storage import STORAGE_ERRNOS, StorageProblem, classify
 from tutor.training.streams import Echo, FileSink
 
 if TYPE_CHECKING:
@@ -140,6 +140,23 @@ def settle(
     return state, final
 
 
+def _failure_text(exc: Exception, run_dir: Path) -> str:
+    """One sentence for an unexpected error: a storage problem, the device's memory, or else."""
+    if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+        folder = Path(exc.filename).parent if isinstance(exc.filename, str) else run_dir
+        problem = classify(exc, folder)
+        what = exc.filename if isinstance(exc.filename, str) else "a file"
+        return (
+            f"The run could not write {what}: {problem.reason} (at {problem.where()}); "
+            f"{problem.remedy}, then `pytorch-tutor train --resume {run_dir.name}` continues."
+        )
+    traceback.print_exc()
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "out of memory" in text.lower():
+        return f"The device ran out of memory ({text[:120]}); lower --batch-size."
+    return f"The run failed: {text[:200]} (details in {run_dir / 'log'})."
+
+
 def main(argv: list[str]) -> int:
     run_dir = Path(argv[0])
     resume = "--resume" in argv[1:]
@@ -174,13 +191,7 @@ def main(argv: list[str]) -> int:
             _finish(run_dir, "failed", sink, Failed(message=str(exc)))
             return 1
         except Exception as exc:
-            traceback.print_exc()
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if "out of memory" in text.lower():
-                text = f"The device ran out of memory ({text[:120]}); lower --batch-size."
-            else:
-                text = f"The run failed: {text[:200]} (details in {run_dir / 'log'})."
-            _finish(run_dir, "failed", sink, Failed(message=text))
+            _finish(run_dir, "failed", sink, Failed(message=_failure_text(exc, run_dir)))
             return 1
         state, settled = settle(run_dir, final, sink, saves)
         _finish(run_dir, state, sink, settled)

@@ -21,6 +21,8 @@ _KINDS: dict[int, tuple[str, str]] = {
     errno.EIO: ("the disk reported an I/O error", "check the disk"),
 }
 
+STORAGE_ERRNOS = frozenset(_KINDS)
+
 
 @dataclass(frozen=True)
 class StorageProblem:
@@ -31,10 +33,15 @@ class StorageProblem:
     remedy: str
     directory: str
 
-    def where(self) -> str:
-        """``/home/x/runs/r1 (12 KB free)``: the folder and its free space when known."""
+    def free(self) -> str:
+        """``12.0 KB free``, or "" when the free space cannot be read."""
         free = free_bytes(Path(self.directory))
-        return self.directory + (f" ({_size(free)} free)" if free is not None else "")
+        return f"{_size(free)} free" if free is not None else ""
+
+    def where(self) -> str:
+        """``/home/x/runs/r1, 12.0 KB free``: the folder and its free space when known."""
+        free = self.free()
+        return f"{self.directory}, {free}" if free else self.directory
 
 
 def _os_error(exc: BaseException) -> OSError | None:

@@ -98,8 +98,8 @@ class FileSink:
         self.problem = classify(exc, self.path.parent)
         if self.echo is not None:  # the follower hears it now; the file hears it when it can
             notice = ev.Notice(
-                f"The run's metrics cannot be written to {self.problem.where()}: "
-                f"{self.problem.reason}. Training goes on; they are kept and written when there "
+                f"The run's metrics cannot be written: {self.problem.reason} (at "
+                f"{self.problem.where()}). Training goes on; they are kept and written when there "
                 "is room again."
             )
             notice.at = round(time.time(), 3)
@@ -126,11 +126,15 @@ class FileSink:
                 return
         while self.backlog:
             try:
-                written = os.write(self.fd, self.backlog)
+                written = self._write(self.fd, bytes(self.backlog))
             except OSError as exc:
                 self._failed(exc)
                 return
             del self.backlog[:written]
+
+    def _write(self, fd: int, data: bytes) -> int:
+        """One write to metrics.jsonl (tests put a failing one in its place)."""
+        return os.write(fd, data)
 
     def _shed(self) -> None:
         """Drop the oldest step lines (the chart's raw points) to bound the backlog's memory."""
