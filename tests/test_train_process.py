@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -142,3 +144,19 @@ def test_list_names_models_and_datasets(capsys: pytest.CaptureFixture[str]) -> N
     assert list(listing["datasets"]) == ["fashion-mnist", "mnist", "image-folder"]
     assert main(["train", "--list"]) == 0
     assert "784-256-128-64-10" in capsys.readouterr().out
+
+
+def test_train_does_not_import_torch_in_its_own_process(tmp_path: Path) -> None:
+    code = (
+        "import sys; from tutor.cli import main; "
+        "status = main(['train', 'mnist-mlp', '--epochs', '1', '--device', 'cpu', '--json']); "
+        "print('TORCH', 'torch' in sys.modules, status)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "TORCH False 0"
+    assert json.loads(lines[-2])["event"] == "done"  # the run trained, in its own process

@@ -220,25 +220,6 @@ def test_metrics_not_written_but_model_saved_ends_done_and_says_so(
     assert unsaved is not None and unsaved.what == ["metrics"]
 
 
-# --- the command line ----------------------------------------------------------------------------
-
-
-def test_train_does_not_import_torch_in_its_own_process(tmp_path: Path) -> None:
-    code = (
-        "import sys; from tutor.cli import main; "
-        "status = main(['train', 'mnist-mlp', '--epochs', '1', '--device', 'cpu', '--json']); "
-        "print('TORCH', 'torch' in sys.modules, status)"
-    )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[-1] == "TORCH False 0"
-    assert json.loads(lines[-2])["event"] == "done"  # the run trained, in its own process
-
-
 # --- a real full file system ----------------------------------------------------------------------
 
 

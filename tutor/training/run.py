@@ -58,7 +58,7 @@ def _state_message(final: Final) -> str:
 
 
 def _finish(run_dir: Path, state: str, sink: FileSink, final: Final) -> None:
-    """Write state.json, then the final event; the reserve makes room for both on a full disk."""
+    """Write the final event and state.json; the reserve makes room for both on a full disk."""
     message = _state_message(final)
     final.message = message
     with contextlib.suppress(OSError):
@@ -66,9 +66,14 @@ def _finish(run_dir: Path, state: str, sink: FileSink, final: Final) -> None:
     record: dict[str, Any] = {"state": state, "message": message, "ended_at": time.time()}
     if final.unsaved is not None:
         record["unsaved"] = final.unsaved.to_json()
+    if sink.problem is None:
+        # The final event first: a follower of the file that sees the state finds it there.
+        sink.emit(final)
     with contextlib.suppress(OSError):  # the final event still reaches the follower's pipe
         atomic_write_text(run_dir / "state.json", json.dumps(record))
-    sink.emit(final)
+    if sink.problem is not None:
+        # The held-back space goes to state.json first: the waiting metrics may not all fit.
+        sink.emit(final)
 
 
 def unsaved_sentence(

@@ -139,9 +139,11 @@ def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> in
             close_fds=True,
             pass_fds=() if echo_fd is None else (echo_fd,),
         )
-    # Written here too, so the run counts as running from the first moment.
-    atomic_write_text(run_dir / "pid", str(process.pid))
-    atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
+    # Written here too, so the run counts as running from the first moment (the process is
+    # started already: a full disk here must not make it look as if it had not).
+    with contextlib.suppress(OSError):
+        atomic_write_text(run_dir / "pid", str(process.pid))
+        atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
     return process.pid
 
 
