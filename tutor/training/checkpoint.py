@@ -112,6 +112,46 @@ def restore(
     )
 
 
+@dataclass
+class SaveRecord:
+    """What a run's checkpoints hold: the last epoch saved, the first failure, the latest try."""
+
+    saved_epoch: int = 0
+    problem: CheckpointError | None = None
+    # False when the most recent checkpoint could not be written: the run's newest state is lost.
+    latest_ok: bool = True
+
+
+class Checkpointer:
+    """Writes one run's checkpoints to ``path`` and keeps the record of what got written."""
+
+    def __init__(self, path: Path, extra: dict[str, Any], record: SaveRecord) -> None:
+        self.path = path
+        self.extra = extra  # config, transfer base, class names: the same in every checkpoint
+        self.record = record
+
+    def save(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        position: Position,
+        shuffle_state: torch.Tensor,
+    ) -> CheckpointError | None:
+        """Checkpoint this moment; the error (the previous file intact) when it cannot be written."""
+        try:
+            save_checkpoint(
+                self.path, snapshot(model, optimizer, position, shuffle_state, self.extra)
+            )
+        except CheckpointError as exc:
+            self.record.problem = self.record.problem or exc
+            self.record.latest_ok = False
+            return exc
+        self.record.latest_ok = True
+        if position.step_in_epoch == 0:
+            self.record.saved_epoch = position.epoch - 1
+        return None
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` via a temp file and ``os.replace``.
 
