@@ -137,8 +137,7 @@ def test_resume_after_space_is_freed_continues_from_the_last_checkpoint(
 def test_a_stop_whose_checkpoint_fails_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     fail_checkpoints_from(monkeypatch, errno.EDQUOT, next_epoch=0)
     run_dir = runs.create_run(tiny(epochs=1))
-    real_train_epoch = run_process_stop_after_first_step(monkeypatch)
-    assert real_train_epoch is not None
+    stop_after_the_first_step(monkeypatch)
     assert run_process.main([str(run_dir)]) == 0
     state, message = runs.run_state(run_dir)
     assert state == "stopped"
@@ -148,7 +147,7 @@ def test_a_stop_whose_checkpoint_fails_says_so(monkeypatch: pytest.MonkeyPatch) 
     assert final.unsaved.errno == "EDQUOT"
 
 
-def run_process_stop_after_first_step(monkeypatch: pytest.MonkeyPatch) -> Any:
+def stop_after_the_first_step(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the next run stop after its first step, as SIGTERM would."""
     from tutor.training import loop, trainer
 
@@ -159,7 +158,6 @@ def run_process_stop_after_first_step(monkeypatch: pytest.MonkeyPatch) -> Any:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trainer, "train_epoch", train_epoch)
-    return real
 
 
 # --- the run folder's metrics ---------------------------------------------------------------------

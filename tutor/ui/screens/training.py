@@ -221,7 +221,7 @@ class TrainingScreen(Screen[None]):
             bar.update(progress=total)
         self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
-        if self.state in ("failed", "stopped") and self.state_message:
+        if self.state_message:  # why it failed or stopped, or what a finished run did not save
             lines = [*lines[-1:], self.state_message] if self.state_message not in lines else lines
         self.query_one("#training-notice", Static).update("\n".join(lines))
 
