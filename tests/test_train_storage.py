@@ -94,7 +94,7 @@ def test_checkpoint_errors_are_classified(
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EROFS])
 def test_final_model_not_saved_fails_the_run_and_says_what_was_lost(
-    monkeypatch: pytest.MonkeyPatch, code: int
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: int
 ) -> None:
     fail_checkpoints_from(monkeypatch, code)
     status, run_dir = run_in_process(tiny())
@@ -114,6 +114,14 @@ def test_final_model_not_saved_fails_the_run_and_says_what_was_lost(
     assert info.unsaved is not None
     assert info.unsaved.summary == f"finished, but nothing after epoch 1 was saved: {REASONS[code]}"
     assert checkpoint.load_checkpoint(runs.checkpoint_path(run_dir))["epoch"] == 2
+    capsys.readouterr()
+    assert main(["runs"]) == 0
+    assert (
+        f"finished, but nothing after epoch 1 was saved: {REASONS[code]}" in capsys.readouterr().out
+    )
+    assert main(["runs", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)["runs"]
+    assert listed["state"] == "failed" and listed["unsaved"]["errno"] == errno.errorcode[code]
 
 
 def test_resume_after_space_is_freed_continues_from_the_last_checkpoint(
