@@ -5,7 +5,13 @@ batch 64, shuffled. Both use the same thread count (the one the trainer picked, 
 start event) and the same data files. Needs the full set (Debian's dataset-fashion-mnist) or
 ``--data-root``; prints seconds and the ratio.
 
+``--against DIR`` compares this checkout's trainer with another one's instead (e.g. an older commit
+unpacked with ``git archive REV | tar -x -C DIR``): both train the same epochs in turn, alternating
+which goes first, and the ratio of their median seconds per epoch is printed. It works on the
+bundled sample too (use more ``--epochs`` there: a sample epoch is short).
+
     .venv/bin/python benchmarks/train_epoch.py [--data-root DIR] [--repeat 1]
+    .venv/bin/python benchmarks/train_epoch.py --against /tmp/old --epochs 20 --repeat 5
 """
 
 from __future__ import annotations
@@ -23,22 +29,31 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def ours(home: str, data_root: str | None) -> dict[str, float]:
-    """Run ``pytorch-tutor train mlp --epochs 1 --json`` and read its epoch event."""
+def ours(
+    home: str, data_root: str | None, tree: Path = REPO, epochs: int = 1, sample_ok: bool = False
+) -> dict[str, float]:
+    """Run ``pytorch-tutor train mlp --epochs N --json`` from ``tree`` and read its epoch events."""
     env = dict(os.environ, PYTORCH_TUTOR_HOME=home, PYTORCH_TUTOR_OFFLINE="1")
+    env["PYTHONPATH"] = str(tree)
     if data_root:
         env["PYTORCH_TUTOR_DATA"] = data_root
-    command = [sys.executable, "-m", "tutor", "train", "mlp", "--epochs", "1", "--device", "cpu"]
-    command += ["--batch-size", "64", "--lr", "0.003", "--json"]
+    command = [sys.executable, "-m", "tutor", "train", "mlp", "--epochs", str(epochs)]
+    command += ["--device", "cpu", "--batch-size", "64", "--lr", "0.003", "--json"]
     began = time.perf_counter()
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{tree}: train failed: {done.stderr.strip()[-400:]}")
+    out = done.stdout
     wall = time.perf_counter() - began
     events = [json.loads(line) for line in out.splitlines()]
     epoch = next(e for e in events if e["event"] == "epoch")
     start = next(e for e in events if e["event"] == "start")
-    if start["n_train"] != 60_000:
+    if start["n_train"] != 60_000 and not sample_ok:
         raise SystemExit("The full Fashion-MNIST set is needed (the sample was used).")
+    per_epoch = sorted(e["train_seconds"] for e in events if e["event"] == "epoch")
     return {
+        "median_train_s": per_epoch[len(per_epoch) // 2],
+        "n_train": start["n_train"],
         "train_s": epoch["train_seconds"],
         "epoch_s": epoch["seconds"],
         "wall_s": wall,
@@ -83,12 +98,38 @@ def course(root: str, threads: int) -> dict[str, float]:
     return {"train_s": time.perf_counter() - began, "loss": running_loss / len(trainloader)}
 
 
+def against(other: Path, data_root: str | None, epochs: int, repeat: int) -> int:
+    """This checkout's trainer vs ``other``'s, in turns; the ratio of median seconds per epoch."""
+    mine: list[float] = []
+    theirs: list[float] = []
+    for attempt in range(1, repeat + 1):
+        # Alternate which goes first, so a neighbour's burst of load hits both alike.
+        order = [(REPO, mine), (other, theirs)]
+        for tree, into in order if attempt % 2 else reversed(order):
+            with tempfile.TemporaryDirectory() as home:
+                result = ours(home, data_root, tree, epochs, sample_ok=True)
+            into.append(result["median_train_s"])
+        print(
+            f"[{attempt}] {int(result['n_train']):,} images per epoch: this checkout "
+            f"{mine[-1] * 1000:.1f} ms per epoch, {other} {theirs[-1] * 1000:.1f} ms"
+        )
+    a, b = sorted(mine)[len(mine) // 2], sorted(theirs)[len(theirs) // 2]
+    print(
+        f"median of {repeat}: this checkout {a * 1000:.1f} ms, other {b * 1000:.1f} ms; ratio {a / b:.3f} (below 1: faster)"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--against", type=Path, help="another checkout to compare with")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per run (with --against)")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    if args.against:
+        return against(args.against.resolve(), args.data_root, args.epochs, args.repeat)
     for attempt in range(1, args.repeat + 1):
         with tempfile.TemporaryDirectory() as home:
             mine = ours(home, args.data_root)

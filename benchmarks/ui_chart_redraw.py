@@ -21,28 +21,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from textual.app import App, ComposeResult
 from textual_plotext import PlotextPlot
 
+from tutor.training.events import Epoch, Event, Step
 from tutor.ui.widgets.loss_chart import LossChart, build_picture
 
 
-def events(points: int) -> list[dict[str, object]]:
+def events(points: int) -> list[Event]:
     """Step events carrying ``points`` losses, 20 per event, and one epoch event per 1,000 steps."""
-    out: list[dict[str, object]] = []
+    out: list[Event] = []
     for step in range(20, points + 1, 20):
         losses = [
             2.3 * math.exp(-(step - 20 + i) / 2000) + 0.1 * math.sin(step + i) for i in range(20)
         ]
-        out.append({"event": "step", "step": step, "epoch": 1 + step // 1000, "losses": losses})
+        epoch = 1 + step // 1000
+        out.append(Step(epoch, step, step % 1000, 1000, sum(losses) / 20, losses, 1.0, 0.0))
         if step % 1000 == 0:
-            out.append(
-                {
-                    "event": "epoch",
-                    "epoch": step // 1000,
-                    "step": step,
-                    "train_loss": 0.5,
-                    "val_loss": 0.55,
-                    "val_accuracy": 0.85,
-                }
-            )
+            out.append(Epoch(step // 1000, step, 0.5, 0.55, 0.85, 1.0, 1.0))
     return out
 
 

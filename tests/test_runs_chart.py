@@ -14,7 +14,7 @@ from tutor.cli import main
 from tutor.training import runs
 from tutor.training.config import TrainConfig
 from tutor.training.series import Series, draw, integer_ticks, legend_text, render_text
-from tutor.training.trainer import cpu_device_text
+from tutor.training.setup import cpu_device_text
 from tutor.ui.screens.runs import RunsScreen
 from tutor.ui.screens.training import STATUS_WIDTH, TrainingScreen, progress_text
 from tutor.ui.widgets.loss_chart import build_picture

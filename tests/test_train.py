@@ -13,8 +13,10 @@ from test_data_tiny import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.training import checkpoint, data, models
+from tutor.training import events as ev
 from tutor.training.config import ConfigError, TrainConfig
-from tutor.training.trainer import ListSink, TrainingFailed, train
+from tutor.training.events import ListSink
+from tutor.training.trainer import TrainingFailed, train
 
 
 @pytest.fixture(autouse=True)
@@ -38,23 +40,23 @@ def tiny(**overrides: Any) -> TrainConfig:
     return TrainConfig(**settings)
 
 
-def epochs_of(sink: ListSink) -> list[dict[str, Any]]:
-    return [e for e in sink.events if e["event"] == "epoch"]
+def epochs_of(sink: ListSink) -> list[ev.Epoch]:
+    return sink.of(ev.Epoch)
 
 
 def test_loss_falls_on_a_tiny_dataset(tmp_path: Path) -> None:
     sink = ListSink()
     final = train(tiny(), tmp_path / "last.pt", sink)
     epochs = epochs_of(sink)
-    assert [e["epoch"] for e in epochs] == [1, 2, 3]
-    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] / 2
-    assert epochs[-1]["val_accuracy"] >= 0.7  # chance is 0.1
-    assert final["event"] == "done" and final["val_accuracy"] == epochs[-1]["val_accuracy"]
-    start = next(e for e in sink.events if e["event"] == "start")
-    assert start["device"].startswith("cpu, 1 thread")
-    assert start["n_train"] == 200 and start["steps_per_epoch"] == 13
-    steps = [e for e in sink.events if e["event"] == "step"]
-    assert sum(len(e["losses"]) for e in steps) == 3 * 13  # every step's loss is reported
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert epochs[-1].train_loss < epochs[0].train_loss / 2
+    assert epochs[-1].val_accuracy >= 0.7  # chance is 0.1
+    assert isinstance(final, ev.Done) and final.val_accuracy == epochs[-1].val_accuracy
+    start = sink.of(ev.Start)[0]
+    assert start.device.startswith("cpu, 1 thread")
+    assert start.n_train == 200 and start.steps_per_epoch == 13
+    steps = sink.of(ev.Step)
+    assert sum(len(e.losses) for e in steps) == 3 * 13  # every step's loss is reported
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
@@ -79,14 +81,14 @@ def test_stop_mid_epoch_then_resume_gives_the_same_weights(tmp_path: Path) -> No
 
     sink = ListSink()
     first = train(config, tmp_path / "parts.pt", sink, stop, on_step=stop_at_step_seven)
-    assert first["event"] == "stopped" and first["step"] == 7
+    assert isinstance(first, ev.Stopped) and first.step == 7
     saved = checkpoint.load_checkpoint(tmp_path / "parts.pt")
     assert (saved["epoch"], saved["step_in_epoch"], saved["step"]) == (1, 7, 7)
     final = train(config, tmp_path / "parts.pt", sink, resume=True)
-    assert final["event"] == "done" and final["step"] == 26
+    assert isinstance(final, ev.Done) and final.step == 26
     assert_same_weights(weights(tmp_path / "whole.pt"), weights(tmp_path / "parts.pt"))
     # Events after the checkpoint were dropped on resume; each epoch is reported once.
-    assert [e["epoch"] for e in epochs_of(sink)] == [1, 2]
+    assert [e.epoch for e in epochs_of(sink)] == [1, 2]
 
 
 def test_checkpoint_is_plain_data_for_weights_only(tmp_path: Path) -> None:
@@ -127,8 +129,8 @@ def test_full_disk_keeps_the_previous_checkpoint(
     sink = ListSink()
     final = train(tiny(epochs=1), tmp_path / "run.pt", sink)
     monkeypatch.setattr(torch, "save", real_save)
-    assert final["event"] == "done"
-    assert any("previous one is intact" in e.get("message", "") for e in sink.events)
+    assert isinstance(final, ev.Done)
+    assert any("previous one is intact" in e.message for e in sink.of(ev.Notice))
 
 
 def test_damaged_checkpoint_names_the_file(tmp_path: Path) -> None:
@@ -179,13 +181,13 @@ def test_transfer_offline_pretrains_a_cnn_base_and_freezes_it(tmp_path: Path) ->
     final = train(
         tiny(model="transfer", epochs=1, dataset="fashion-mnist"), tmp_path / "t.pt", sink
     )
-    assert final["event"] == "done"
-    notices = " ".join(e["message"] for e in sink.events if e["event"] == "notice")
+    assert isinstance(final, ev.Done)
+    notices = " ".join(e.message for e in sink.of(ev.Notice))
     assert "pretrained here on Fashion-MNIST" in notices
     assert (paths.home_dir() / "pretrained" / "cnn-fashion-mnist.pt").is_file()
-    start = next(e for e in sink.events if e["event"] == "start")
+    start = sink.of(ev.Start)[0]
     head_size = 1568 * 128 + 128 + 128 * 10 + 10
-    assert start["trainable_parameters"] == head_size
+    assert start.trainable_parameters == head_size
     state = checkpoint.load_checkpoint(tmp_path / "t.pt")
     assert state["transfer_base"] == "cnn"
     # The base did not move while the head trained.
@@ -201,11 +203,11 @@ def test_transfer_uses_torchvision_weights_when_present(tmp_path: Path) -> None:
     torch.save(tv_models.resnet18(weights=None).state_dict(), hub / "resnet18-f37072fd.pth")
     sink = ListSink()
     final = train(tiny(model="transfer", epochs=1, batch_size=50), tmp_path / "t.pt", sink)
-    assert final["event"] == "done"
-    notices = " ".join(e["message"] for e in sink.events if e["event"] == "notice")
+    assert isinstance(final, ev.Done)
+    notices = " ".join(e.message for e in sink.of(ev.Notice))
     assert "torchvision's resnet18 with its pretrained weights" in notices
-    start = next(e for e in sink.events if e["event"] == "start")
-    assert start["trainable_parameters"] == 512 * 128 + 128 + 128 * 10 + 10
+    start = sink.of(ev.Start)[0]
+    assert start.trainable_parameters == 512 * 128 + 128 + 128 * 10 + 10
 
 
 def test_config_rejects_bad_values_with_choices() -> None:
@@ -220,12 +222,12 @@ def test_config_rejects_bad_values_with_choices() -> None:
 def test_device_line_says_why_cores_were_left_free(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tutor.training import trainer
+    from tutor.training import setup
 
-    monkeypatch.setattr(trainer, "usable_cores", lambda: 2)
-    monkeypatch.setattr(trainer, "free_threads", lambda cores=None: 1)
+    monkeypatch.setattr(setup, "usable_cores", lambda: 2)
+    monkeypatch.setattr(setup, "free_threads", lambda cores=None: 1)
     sink = ListSink()
     train(tiny(threads=None, epochs=1), tmp_path / "last.pt", sink)
-    start = next(e for e in sink.events if e["event"] == "start")
-    assert start["device"] == "cpu, 1 thread (1 of 2 cores left free for the UI)"
-    assert start["threads"] == 1
+    start = sink.of(ev.Start)[0]
+    assert start.device == "cpu, 1 thread (1 of 2 cores left free for the UI)"
+    assert start.threads == 1

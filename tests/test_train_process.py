@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +19,10 @@ from test_data_tiny import write_tiny_fashion_mnist
 from tutor import paths
 from tutor.cli import main
 from tutor.training import checkpoint, data, runs
+from tutor.training import events as ev
 from tutor.training.config import TrainConfig
-from tutor.training.trainer import ListSink, train
+from tutor.training.events import ListSink
+from tutor.training.trainer import train
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +43,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -
 
 
 def events(run_dir: Path, kind: str) -> list[dict[str, Any]]:
-    return [e for e in runs.read_events(run_dir) if e.get("event") == kind]
+    return [ev.to_json(e) for e in runs.read_events(run_dir) if e.kind == kind]
 
 
 def test_json_events_and_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
@@ -140,3 +144,19 @@ def test_list_names_models_and_datasets(capsys: pytest.CaptureFixture[str]) -> N
     assert list(listing["datasets"]) == ["fashion-mnist", "mnist", "image-folder"]
     assert main(["train", "--list"]) == 0
     assert "784-256-128-64-10" in capsys.readouterr().out
+
+
+def test_train_does_not_import_torch_in_its_own_process(tmp_path: Path) -> None:
+    code = (
+        "import sys; from tutor.cli import main; "
+        "status = main(['train', 'mnist-mlp', '--epochs', '1', '--device', 'cpu', '--json']); "
+        "print('TORCH', 'torch' in sys.modules, status)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "TORCH False 0"
+    assert json.loads(lines[-2])["event"] == "done"  # the run trained, in its own process

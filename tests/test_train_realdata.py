@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from tutor.training import data
+from tutor.training import events as ev
 from tutor.training.config import TrainConfig
-from tutor.training.trainer import ListSink, train
+from tutor.training.events import ListSink
+from tutor.training.trainer import train
 
 pytestmark = [
     pytest.mark.realdata,
@@ -25,7 +27,7 @@ def test_mlp_reaches_the_course_target(tmp_path: Path, monkeypatch: pytest.Monke
     sink = ListSink()
     config = TrainConfig(model="mlp", epochs=5, batch_size=64, lr=0.003, device="cpu")
     final = train(config, tmp_path / "last.pt", sink)
-    start = next(e for e in sink.events if e["event"] == "start")
-    assert start["n_train"] == 60_000 and start["n_test"] == 10_000  # the full set, not the sample
-    assert final["train_loss"] < 0.4
-    assert final["val_accuracy"] >= 0.85
+    start = sink.of(ev.Start)[0]
+    assert start.n_train == 60_000 and start.n_test == 10_000  # the full set, not the sample
+    assert final.train_loss < 0.4
+    assert final.val_accuracy >= 0.85

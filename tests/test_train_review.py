@@ -16,8 +16,10 @@ from test_runs import fake_run
 from tutor import paths
 from tutor.cli import main, train_cmd
 from tutor.training import data, runs
+from tutor.training import events as ev
 from tutor.training.config import TrainConfig
-from tutor.training.trainer import ListSink, train
+from tutor.training.events import ListSink
+from tutor.training.trainer import train
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +50,9 @@ def test_stop_while_loading_the_data_ends_stopped_before_any_step(tmp_path: Path
     stop.set()  # as if SIGTERM came while the dataset loaded
     sink = ListSink()
     final = train(tiny(), tmp_path / "last.pt", sink, stop)
-    assert final["event"] == "stopped"
-    assert "loading the data" in final["message"]
-    assert not [e for e in sink.events if e["event"] in ("step", "start")]
+    assert isinstance(final, ev.Stopped)
+    assert "loading the data" in final.message
+    assert not [e for e in sink.events if isinstance(e, (ev.Step, ev.Start))]
     assert not (tmp_path / "last.pt").exists()
 
 
@@ -61,9 +63,9 @@ class StopAfterFirstPretrainingEpoch(ListSink):
         super().__init__()
         self.stop = stop
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: ev.Event) -> None:
         super().emit(event)
-        if "Pretraining the base: epoch 1/" in str(event.get("message", "")):
+        if isinstance(event, ev.Notice) and "Pretraining the base: epoch 1/" in event.message:
             self.stop.set()
 
 
@@ -71,12 +73,12 @@ def test_stop_between_pretraining_epochs_ends_stopped(tmp_path: Path) -> None:
     stop = threading.Event()
     sink = StopAfterFirstPretrainingEpoch(stop)
     final = train(tiny(model="transfer"), tmp_path / "last.pt", sink, stop)
-    assert final["event"] == "stopped"
-    assert "pretraining the base (epoch 2)" in final["message"]
-    notices = [e["message"] for e in sink.events if e["event"] == "notice"]
+    assert isinstance(final, ev.Stopped)
+    assert "pretraining the base (epoch 2)" in final.message
+    notices = [e.message for e in sink.of(ev.Notice)]
     assert not any("epoch 2/" in text for text in notices)
     assert not (paths.home_dir() / "pretrained" / "cnn-fashion-mnist.pt").exists()
-    assert not [e for e in sink.events if e["event"] == "step"]
+    assert not sink.of(ev.Step)
 
 
 def test_pretrained_base_uses_a_temp_file_of_its_own(
@@ -96,7 +98,7 @@ def test_pretrained_base_uses_a_temp_file_of_its_own(
 
     monkeypatch.setattr(os, "fsync", fsync)
     final = train(tiny(model="transfer"), tmp_path / "last.pt", ListSink())
-    assert final["event"] == "done"
+    assert isinstance(final, ev.Done)
     assert (folder / "cnn-fashion-mnist.pt").is_file()
     assert synced  # flushed to disk before the rename
     leftovers = sorted(p.name for p in folder.iterdir())
@@ -168,7 +170,7 @@ def test_resume_applies_device_and_epochs(
     (run_dir / "config.json").write_text(config.to_json())
     started: list[tuple[Path, bool]] = []
 
-    def start(run_dir: Path, resume: bool = False) -> int:
+    def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> int:
         started.append((run_dir, resume))
         return 42
 
@@ -213,7 +215,7 @@ def test_ctrl_c_stops_a_running_run_with_a_checkpoint_and_exits_1(
     run_dir = runs.create_run(tiny(epochs=50, step_delay=0.05))
     runs.start(run_dir)
     deadline = time.monotonic() + 120
-    while not any(e.get("event") == "step" for e in runs.read_events(run_dir)):
+    while not any(isinstance(e, ev.Step) for e in runs.read_events(run_dir)):
         assert time.monotonic() < deadline, "the run never took a step"
         time.sleep(0.05)
     interrupt_polls(monkeypatch)

@@ -44,6 +44,8 @@ def _summary(run: Any) -> dict[str, Any]:
         "device": run.device,
         "path": str(run.path),
         "config": run.config.to_dict(),
+        # What the run could not write (its final model, its metrics) and why; null when all saved.
+        "unsaved": run.unsaved.to_json() if run.unsaved is not None else None,
     }
 
 
@@ -62,6 +64,8 @@ def _list(as_json: bool) -> int:
         accuracy = "-" if run.val_accuracy is None else f"{run.val_accuracy:.1%}"
         device = runs.short_device(run.device)
         print(f"{run.id:<32} {run.state:<8} {run.progress:>6} {accuracy:>8}  {device}")
+        if run.unsaved is not None:
+            print(f"  {run.unsaved.summary}")
     return 0
 
 
@@ -76,10 +80,12 @@ def run(args: argparse.Namespace) -> int:
     except runs.RunNotFound as exc:
         raise UsageError(str(exc)) from exc
     if args.action == "show":
+        from tutor.training import events as ev
+
         summary = runs.info(run_dir)
         events = runs.read_events(run_dir)
         if args.json:
-            print_json({**_summary(summary), "events": events})
+            print_json({**_summary(summary), "events": [ev.to_json(e) for e in events]})
             return 0
         print(
             f"Run {summary.id}: {summary.state}"
@@ -90,11 +96,13 @@ def run(args: argparse.Namespace) -> int:
         )
         if summary.device:
             print(f"  device {summary.device}")
+        if summary.unsaved is not None:
+            print(f"  {summary.unsaved.message}")
         for event in events:
-            if event.get("event") == "epoch":
+            if isinstance(event, ev.Epoch):
                 print(
-                    f"  epoch {event['epoch']}: train loss {event['train_loss']:.4f}, val loss "
-                    f"{event['val_loss']:.4f}, val accuracy {event['val_accuracy']:.2%}"
+                    f"  epoch {event.epoch}: train loss {event.train_loss:.4f}, val loss "
+                    f"{event.val_loss:.4f}, val accuracy {event.val_accuracy:.2%}"
                 )
         width = min(shutil.get_terminal_size((80, 24)).columns, 100)
         print(render_text(Series.from_events(events), width=width, height=18, color=_color()))

@@ -2,23 +2,28 @@
 
 The run always lives in its own process and folder (so ``--detach`` and the app's runs view work
 the same way); without ``--detach`` this command follows it, printing a progress bar and a final
-chart, or JSON lines with ``--json``. Ctrl+C asks the run to checkpoint and stop, then says
-whether it stopped (exit 1) or had already finished (exit 0).
+chart, or JSON lines with ``--json`` (``train_follow.py``). The run copies its events down a pipe to
+this command, so they reach the output whatever happens to the run folder (a full disk, say).
+
+This process never imports torch: the run is a child process, and checking a ``cuda`` or ``mps``
+choice is done in a short-lived child too.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
+import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from tutor import paths
 from tutor.cli import UsageError
 from tutor.cli.common import fail, print_json
+from tutor.cli.train_follow import follow
 
-POLL_S = 0.2
+__all__ = ["add_parser", "follow", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,6 +73,18 @@ def _list(as_json: bool) -> int:
     return 0
 
 
+# Run in a child: resolving a cuda or mps choice imports torch, which this process never does.
+_DEVICE_CHECK = """
+import sys
+from tutor.devices.errors import DeviceError
+from tutor.devices.select import resolve_device
+try:
+    resolve_device(sys.argv[1])
+except DeviceError as exc:
+    print(exc)
+"""
+
+
 def _check_device(spec: str) -> str | None:
     """None when the device choice can be used here, else the sentence saying why not."""
     from tutor.devices.errors import DeviceError
@@ -77,14 +94,22 @@ def _check_device(spec: str) -> str | None:
         kind, _ = parse_spec(spec)
     except DeviceError as exc:
         raise UsageError(str(exc)) from exc
-    if kind in ("cuda", "mps"):
-        from tutor.devices.select import resolve_device
-
-        try:
-            resolve_device(spec)  # imports torch: only for choices that need the hardware
-        except DeviceError as exc:
-            return str(exc)
-    return None
+    if kind not in ("cuda", "mps"):
+        return None
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parent.parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", _DEVICE_CHECK, spec],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"The device {spec} could not be checked ({last[:200]})."
+    return done.stdout.strip() or None
 
 
 def _check_data_root(value: str | None) -> None:
@@ -174,7 +199,6 @@ def run(args: argparse.Namespace) -> int:
         return _list(args.json)
     from tutor.training import runs
 
-    started: float | None = None
     if args.resume:
         try:
             run_dir = runs.find_run(args.resume)
@@ -197,19 +221,33 @@ def run(args: argparse.Namespace) -> int:
                     return fail(problem, 2)
             from tutor.atomic import atomic_write_text
 
-            atomic_write_text(run_dir / "config.json", config.to_json())
-        try:
-            started = time.time()
-            pid = runs.start(run_dir, resume=True)
-        except runs.RunBusy as exc:
-            return fail(str(exc))
+            try:
+                atomic_write_text(run_dir / "config.json", config.to_json())
+            except OSError as exc:
+                return fail(_cannot_write("update the settings of the run in", run_dir, exc))
+        history = runs.read_events(run_dir)
     else:
         config = _new_config(args)
         problem = _check_device(config.device)
         if problem:
             return fail(problem, 2)
-        run_dir = runs.create_run(config)
-        pid = runs.start(run_dir)
+        try:
+            run_dir = runs.create_run(config)
+        except OSError as exc:
+            return fail(_cannot_write("create the run folder in", paths.runs_dir(), exc))
+        history = []
+    echo = None if args.detach else os.pipe()
+    try:
+        pid = runs.start(run_dir, resume=bool(args.resume), echo_fd=echo[1] if echo else None)
+    except (runs.RunBusy, OSError) as exc:
+        if echo is not None:
+            os.close(echo[0])
+        if isinstance(exc, OSError):
+            return fail(_cannot_write("start the run in", run_dir, exc))
+        return fail(str(exc))
+    finally:
+        if echo is not None:
+            os.close(echo[1])  # the run holds its own copy; its exit is our end of file
     if args.detach:
         if args.json:
             print_json({"event": "detached", "run": run_dir.name, "pid": pid})
@@ -221,195 +259,16 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
-    return follow(run_dir, args.json, resumed_at=started)
+    assert echo is not None
+    return follow(run_dir, args.json, echo=echo[0], history=history)
 
 
-class _Printer:
-    """Turns events into a progress bar and epoch lines on a terminal."""
+def _cannot_write(doing: str, folder: Path, exc: OSError) -> str:
+    """One sentence for a run folder that cannot be written (a full disk, a quota, read-only)."""
+    from tutor.training.storage import classify
 
-    def __init__(self) -> None:
-        self.tty = sys.stdout.isatty()
-        self.width = min(shutil.get_terminal_size((80, 24)).columns, 120)
-        self.epochs = 0
-        self.steps_per_epoch = 1
-        self.bar_shown = False
-
-    def _clear_bar(self) -> None:
-        if self.bar_shown:
-            print("\r" + " " * (self.width - 1) + "\r", end="")
-            self.bar_shown = False
-
-    def event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "notice":
-            self._clear_bar()
-            print(f"Note: {event['message']}")
-        elif kind == "start":
-            self.epochs = int(event["epochs"])
-            self.steps_per_epoch = int(event["steps_per_epoch"])
-            print(
-                f"Training {event['model']} on {event['dataset']} ({event['n_train']:,} images, "
-                f"{event['n_test']:,} held out) on {event['device']}; {event['where']}."
-            )
-        elif kind == "resume":
-            print(f"Resuming at epoch {event['epoch']}, step {event['step']}.")
-        elif kind == "step" and self.tty:
-            total = self.epochs * self.steps_per_epoch
-            step = int(event["step"])
-            rate = float(event["samples_per_s"])
-            batch_rate = rate / max(1, event.get("batch", 0) or 1)
-            left = total - step
-            eta = left / max(batch_rate, 1e-9) if batch_rate else 0
-            bar_width = 20
-            filled = int(bar_width * step / max(1, total))
-            line = (
-                f"\repoch {event['epoch']}/{self.epochs} [{'#' * filled}{'.' * (bar_width - filled)}]"
-                f" {100 * step / max(1, total):3.0f}%  loss {event['train_loss']:.3f}"
-                f"  {rate:,.0f} samples/s  ETA {_clock(eta)}"
-            )
-            print(line[: self.width - 1], end="", flush=True)
-            self.bar_shown = True
-        elif kind == "epoch":
-            self._clear_bar()
-            print(
-                f"epoch {event['epoch']}/{self.epochs}  train loss {event['train_loss']:.4f}  "
-                f"val loss {event['val_loss']:.4f}  val accuracy {event['val_accuracy']:.2%}  "
-                f"{event['seconds']:.1f} s"
-            )
-        elif kind in ("done", "failed", "stopped"):
-            self._clear_bar()
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int:
-    """Print a run's events until it ends; Ctrl+C stops it (with a checkpoint), see _interrupted.
-
-    After a resume (started at ``resumed_at``), the history before the run's new ``resume`` event
-    goes into the chart but is not printed again.
-    """
-    from tutor.training import runs
-    from tutor.training.series import Series, render_text
-
-    follower = runs.MetricsFollower(run_dir)
-    printer = _Printer()
-    series = Series()
-    batch = runs.load_config(run_dir).batch_size
-    final: dict[str, Any] = {}
-    printing = resumed_at is None
-    try:
-        while True:
-            events, reset = follower.poll()
-            if reset:
-                series = Series()
-            for event in events:
-                event.setdefault("batch", batch)
-                series.add(event)
-                if not printing:
-                    printing = event.get("event") == "resume" and float(event.get("at", 0)) >= (
-                        resumed_at or 0
-                    )
-                    if not printing:
-                        continue
-                if as_json:
-                    print_json({k: v for k, v in event.items() if k not in ("batch", "losses")})
-                else:
-                    printer.event(event)
-                if event.get("event") in ("done", "failed", "stopped"):
-                    final = event
-            if final or (not events and runs.run_state(run_dir)[0] != "running"):
-                break
-            time.sleep(POLL_S)
-    except KeyboardInterrupt:
-        return _interrupted(run_dir)
-    # A last read: the final event may have landed after the state changed.
-    for event in follower.poll()[0]:
-        if event.get("event") in ("done", "failed", "stopped"):
-            final = event
-            if as_json:
-                print_json({k: v for k, v in event.items() if k != "losses"})
-    state, message = runs.run_state(run_dir)
-    if state == "done":
-        if not as_json:
-            width = min(shutil.get_terminal_size((80, 24)).columns, 100)
-            print(
-                render_text(
-                    series, width=width, height=18, title=f"run {run_dir.name}", color=_color()
-                )
-            )
-            print(
-                f"Done: train loss {_num(final.get('train_loss'))}, val loss "
-                f"{_num(final.get('val_loss'))}, val accuracy {_pct(final.get('val_accuracy'))}. "
-                f"Checkpoint: {runs.checkpoint_path(run_dir)}"
-            )
-        return 0
-    if state == "stopped":
-        return fail(
-            f"The run {run_dir.name} was stopped ({message}); continue with "
-            f"`pytorch-tutor train --resume {run_dir.name}`."
-        )
-    return fail(message or f"The run {run_dir.name} failed; see {run_dir / 'log'}.")
-
-
-def _interrupted(run_dir: Path) -> int:
-    """Ctrl+C while following: ask the run to checkpoint and stop, then say how it ended.
-
-    The run is in a session of its own, so the terminal's Ctrl+C never reaches it; stopping it is
-    this command's choice. Exit 1 when it stopped (or is stopping), 0 when it had already finished.
-    """
-    from tutor.training import runs
-
-    name = run_dir.name
-    print("", file=sys.stderr)
-    print(
-        "Stopping: the run saves a checkpoint first (Ctrl+C again stops waiting) ...",
-        file=sys.stderr,
+    problem = classify(exc, folder)
+    return (
+        f"Could not {doing} {problem.directory}: {problem.reason} ({problem.free() or 'free space unknown'}); "
+        f"{problem.remedy} and try again."
     )
-    try:
-        runs.stop(run_dir, wait_s=60)
-    except runs.RunBusy:
-        pass  # it ended on its own meanwhile: its state below says how
-    except KeyboardInterrupt:
-        pass  # the stop was asked for already; only the waiting ends
-    state, message = runs.run_state(run_dir)
-    if state == "done":
-        print(
-            f"The run {name} had already finished; see it with `pytorch-tutor runs show {name}`.",
-            file=sys.stderr,
-        )
-        return 0
-    if state == "running":
-        print(
-            f"The run {name} is stopping in the background at its next step; see it with "
-            f"`pytorch-tutor runs show {name}` and continue it with "
-            f"`pytorch-tutor train --resume {name}`.",
-            file=sys.stderr,
-        )
-        return 1
-    if state == "stopped":
-        print(
-            f"The run {name} stopped with a checkpoint; continue it with "
-            f"`pytorch-tutor train --resume {name}` or see it with `pytorch-tutor runs show {name}`.",
-            file=sys.stderr,
-        )
-        return 1
-    return fail(message or f"The run {name} failed; see `pytorch-tutor runs show {name}`.")
-
-
-def _num(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.4f}"
-
-
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.2%}"
-
-
-def _color() -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set."""
-    import os
-    import sys
-
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")

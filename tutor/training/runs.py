@@ -25,6 +25,7 @@ from typing import Any
 
 from tutor import paths
 from tutor.atomic import atomic_write_text
+from tutor.training import events as ev
 from tutor.training.config import TrainConfig
 
 STATES = ("running", "done", "failed", "stopped")
@@ -58,6 +59,8 @@ class RunInfo:
     train_loss: float | None = None
     device: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the run could not write (its final model, its metrics) and why; None when all was saved.
+    unsaved: ev.Unsaved | None = None
 
     @property
     def checkpoint(self) -> Path:
@@ -105,8 +108,11 @@ def load_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
 
 
-def start(run_dir: Path, resume: bool = False) -> int:
-    """Start the run's process, detached from this terminal and this process; return its pid."""
+def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> int:
+    """Start the run's process, detached from this terminal and this process; return its pid.
+
+    ``echo_fd``: the writing end of a pipe the run copies its events to (``train`` follows it).
+    """
     if resume and run_state(run_dir)[0] == "running":
         raise RunBusy(f"The run {run_dir.name} is already running.")
     with contextlib.suppress(FileNotFoundError):
@@ -114,6 +120,8 @@ def start(run_dir: Path, resume: bool = False) -> int:
     command = [sys.executable, "-m", "tutor.training.run", str(run_dir)]
     if resume:
         command.append("--resume")
+    if echo_fd is not None:
+        command += ["--echo-fd", str(echo_fd)]
     env = dict(os.environ)
     # The child must import this very tutor, wherever it was started from.
     package_parent = str(Path(__file__).resolve().parent.parent.parent)
@@ -129,10 +137,13 @@ def start(run_dir: Path, resume: bool = False) -> int:
             start_new_session=True,
             env=env,
             close_fds=True,
+            pass_fds=() if echo_fd is None else (echo_fd,),
         )
-    # Written here too, so the run counts as running from the first moment.
-    atomic_write_text(run_dir / "pid", str(process.pid))
-    atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
+    # Written here too, so the run counts as running from the first moment (the process is
+    # started already: a full disk here must not make it look as if it had not).
+    with contextlib.suppress(OSError):
+        atomic_write_text(run_dir / "pid", str(process.pid))
+        atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
     return process.pid
 
 
@@ -191,17 +202,27 @@ def run_state(run_dir: Path) -> tuple[str, str]:
     )
 
 
-def read_events(run_dir: Path) -> list[dict[str, Any]]:
-    """Every event in the run's metrics.jsonl (a half-written last line is skipped)."""
-    events: list[dict[str, Any]] = []
+def read_events(run_dir: Path) -> list[ev.Event]:
+    """Every event in the run's metrics.jsonl (a half-written or unknown line is skipped)."""
+    events: list[ev.Event] = []
     try:
         text = (run_dir / "metrics.jsonl").read_text()
     except OSError:
         return events
     for line in text.splitlines():
         with contextlib.suppress(ValueError):
-            events.append(json.loads(line))
+            event = ev.parse(json.loads(line))
+            if event is not None:
+                events.append(event)
     return events
+
+
+def read_unsaved(run_dir: Path) -> ev.Unsaved | None:
+    """What an ended run could not write, from its state.json (None: all saved, or not ended)."""
+    try:
+        return ev.Unsaved.from_json(json.loads((run_dir / "state.json").read_text()).get("unsaved"))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def info(run_dir: Path) -> RunInfo:
@@ -223,15 +244,15 @@ def info(run_dir: Path) -> RunInfo:
         else 0.0,
     )
     for event in read_events(run_dir):
-        kind = event.get("event")
-        if kind == "start":
-            run.device = str(event.get("device", ""))
-        elif kind == "epoch":
-            run.epoch = int(event.get("epoch", 0))
-            run.val_accuracy = event.get("val_accuracy")
-            run.train_loss = event.get("train_loss")
-        elif kind in ("failed", "stopped") and not run.message:
-            run.message = str(event.get("message", ""))
+        if isinstance(event, ev.Start):
+            run.device = event.device
+        elif isinstance(event, ev.Epoch):
+            run.epoch = event.epoch
+            run.val_accuracy = event.val_accuracy
+            run.train_loss = event.train_loss
+        elif isinstance(event, (ev.Failed, ev.Stopped)) and not run.message:
+            run.message = event.message or ""
+    run.unsaved = read_unsaved(run_dir) if state != "running" else None
     return run
 
 
@@ -345,7 +366,7 @@ class MetricsFollower:
         self.inode: int | None = None
         self.partial = b""
 
-    def poll(self) -> tuple[list[dict[str, Any]], bool]:
+    def poll(self) -> tuple[list[ev.Event], bool]:
         """(new events, reset)."""
         try:
             stat = self.path.stat()
@@ -366,5 +387,7 @@ class MetricsFollower:
         events = []
         for line in lines:
             with contextlib.suppress(ValueError):
-                events.append(json.loads(line))
+                event = ev.parse(json.loads(line))
+                if event is not None:
+                    events.append(event)
         return events, reset

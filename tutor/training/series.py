@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutor.training.events import Epoch, Event, Step
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SMOOTHING = 0.9  # weight of the past in the moving average, as TensorBoard's slider at 0.9
 
@@ -29,22 +31,21 @@ class Series:
     smoothed: list[float] = field(default_factory=list)
     _average: float = 0.0
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: Event) -> None:
         """Take one event into the series (events other than step and epoch are ignored)."""
-        kind = event.get("event")
-        if kind == "step":
-            values = event.get("losses") or [event.get("train_loss", 0.0)]
-            first = int(event["step"]) - len(values) + 1
+        if isinstance(event, Step):
+            values = event.losses or [event.train_loss]
+            first = event.step - len(values) + 1
             self.steps.extend(range(first, first + len(values)))
             for value in values:
                 self.losses.append(float(value))
                 self._average = SMOOTHING * self._average + (1 - SMOOTHING) * float(value)
                 self.smoothed.append(self._average / (1 - SMOOTHING ** len(self.losses)))
-        elif kind == "epoch":
-            self.epoch_steps.append(int(event.get("step", len(self.steps))))
-            self.val_losses.append(float(event["val_loss"]))
-            self.val_accuracies.append(float(event["val_accuracy"]))
-            self.train_losses.append(float(event["train_loss"]))
+        elif isinstance(event, Epoch):
+            self.epoch_steps.append(event.step)
+            self.val_losses.append(float(event.val_loss))
+            self.val_accuracies.append(float(event.val_accuracy))
+            self.train_losses.append(float(event.train_loss))
 
     def snapshot(self) -> Series:
         """A copy whose lists do not change when this series grows (for a drawing thread)."""
@@ -60,7 +61,7 @@ class Series:
         )
 
     @classmethod
-    def from_events(cls, events: list[dict[str, Any]]) -> Series:
+    def from_events(cls, events: list[Event]) -> Series:
         series = cls()
         for event in events:
             series.add(event)

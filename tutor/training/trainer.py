@@ -1,287 +1,70 @@
-"""The training loop: a plain PyTorch loop that trains one lesson model and reports as it goes.
+"""The training of one run, top to bottom: device, data, model, then epochs of train and evaluate.
 
-It reads like PyTorch's own MNIST example: pick the device, load the data, build the model and the
-optimizer, then per epoch train on shuffled batches and evaluate on the held-out split. What it adds
-is what a tutor needs: events for the live chart, checkpoints that resume exactly, stopping on request,
-and one clear sentence when something goes wrong.
+``train`` reads like PyTorch's own MNIST example: ``prepare`` builds what the run trains with (the
+device, the data, the model, its loss and optimizer: a ``Job``), a checkpoint is restored when
+resuming, and ``fit`` runs the epochs, each one ``train_epoch`` and ``evaluate`` (``loop.py``)
+followed by a checkpoint (``checkpoint.py``). What it adds is what a tutor needs: events for the
+live chart, checkpoints that resume exactly, stopping on request, and one clear sentence when
+something goes wrong. A checkpoint that cannot be written does not end the run: it goes on, says
+so, and ``SaveRecord`` tells the run process what was not saved.
 
 Speed comes from holding the whole dataset as one normalised tensor (on the device when it fits),
 slicing batches from a seeded permutation, and reading the loss back to the host only when logging.
-torch is imported inside ``train``: this module is imported by the run process only.
+torch is imported inside functions: this module is imported by the run process only.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-from tutor import paths
-from tutor.atomic import atomic_open
-from tutor.training.checkpoint import FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+from tutor.training.checkpoint import (
+    Checkpointer,
+    CheckpointError,
+    Position,
+    SaveRecord,
+    load_checkpoint,
+    restore,
+)
 from tutor.training.config import TrainConfig
+from tutor.training.events import Done, Epoch, EventSink, Notice, Resume, Start, Stopped
+from tutor.training.loop import LossLog, StopRequested, TrainingFailed, evaluate, train_epoch
 from tutor.training.models import MODELS
+from tutor.training.setup import Device, PlacedData, choose_device, make_optimizer, place_data
+from tutor.training.transfer import build_for_run, set_train_mode
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-EVAL_BATCH = 1000
-PRETRAIN_EPOCHS = 2
+    from tutor.training.data import TensorData
+
+__all__ = ["Job", "SaveRecord", "StopRequested", "TrainingFailed", "fit", "prepare", "train"]
 
 
-class TrainingFailed(Exception):
-    """The run cannot go on (NaN loss, no data, bad checkpoint); the message is one sentence."""
+@dataclass
+class Job:
+    """What a run trains with, built before the loop and kept apart from it."""
 
+    config: TrainConfig
+    device: Device
+    data: TensorData
+    placed: PlacedData
+    model: nn.Module
+    criterion: nn.Module
+    optimizer: torch.optim.Optimizer
+    shuffle: torch.Generator
+    # For ``transfer``: which frozen base ("cnn", "torchvision:resnet18"); None for other models.
+    base_kind: str | None
 
-class StopRequested(Exception):
-    """A stop came before training began (loading data, pretraining a base); nothing to save."""
-
-
-class EventSink(Protocol):
-    """Where the trainer's events go: the run's metrics.jsonl, or a list in tests."""
-
-    def emit(self, event: dict[str, Any]) -> None: ...
-
-    def truncate_after(self, step: int, next_epoch: int) -> None: ...
-
-
-class ListSink:
-    """An EventSink that keeps events in memory (tests, benchmarks)."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-
-    def truncate_after(self, step: int, next_epoch: int) -> None:
-        self.events = [e for e in self.events if keep_on_resume(e, step, next_epoch)]
-
-
-def keep_on_resume(event: dict[str, Any], step: int, next_epoch: int) -> bool:
-    """Whether an event logged before a resume is still true of the checkpoint resumed from."""
-    kind = event.get("event")
-    if kind == "step":
-        return int(event.get("step", 0)) <= step
-    if kind == "epoch":
-        return int(event.get("epoch", 0)) < next_epoch
-    return kind in ("start", "notice")
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS has no sched_getaffinity
-        return os.cpu_count() or 1
-
-
-def free_threads(cores: int | None = None) -> int:
-    """Threads for torch: the cores not already busy, minus one left for the UI, at least one.
-
-    On a small shared machine two threads competing with a busy neighbour are far slower than one.
-    """
-    cores = cores or usable_cores()
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cores - 1, int(cores - busy)))
-
-
-def cpu_device_text(device_name: str, threads: int, cores: int, chosen: bool) -> str:
-    """The device sentence with why the run uses fewer threads than the machine has cores.
-
-    ``pytorch-tutor doctor`` reports torch's own default (every core); a run leaves one for the
-    UI (and any already busy), so without this its "1 thread" would look like a contradiction.
-    ``chosen``: the run's settings fixed the threads, so nothing was left free on purpose.
-    """
-    if chosen or threads >= cores:
-        return device_name
-    why = f"{cores - threads} of {cores} cores left free"
-    left = cores - threads
-    why += " for the UI" if left == 1 else f": one for the UI, {left - 1} busy with other work"
-    head, paren, rest = device_name.partition(" (")
-    return f"{head} ({why}; {rest}" if paren else f"{head} ({why})"
-
-
-def evaluate(
-    model: nn.Module, criterion: nn.Module, images: torch.Tensor, labels: torch.Tensor
-) -> tuple[float, float]:
-    """Mean loss and accuracy over a split, in eval mode without gradients; one host sync."""
-    import torch
-
-    model.eval()
-    loss_sum = torch.zeros((), device=images.device)
-    correct = torch.zeros((), device=images.device, dtype=torch.int64)
-    with torch.no_grad():
-        for start in range(0, len(images), EVAL_BATCH):
-            x = images[start : start + EVAL_BATCH]
-            y = labels[start : start + EVAL_BATCH]
-            log_ps = model(x)
-            loss_sum += criterion(log_ps, y) * len(x)
-            correct += (log_ps.argmax(dim=1) == y).sum()
-    model.train()
-    n = max(1, len(images))
-    return loss_sum.item() / n, correct.item() / n
-
-
-def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    import torch
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    # The fused kernels update every parameter in one call: about 20% faster per step for the MLP
-    # on one CPU thread. Older torch versions or other devices may lack them.
-    try:
-        if config.optimizer == "sgd":
-            return torch.optim.SGD(trainable, lr=config.lr, momentum=0.9, fused=True)
-        return torch.optim.Adam(trainable, lr=config.lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        if config.optimizer == "sgd":
-            return torch.optim.SGD(trainable, lr=config.lr, momentum=0.9)
-        return torch.optim.Adam(trainable, lr=config.lr)
-
-
-def _pretrained_cnn_features(
-    device: torch.device, config: TrainConfig, sink: EventSink, stop: threading.Event
-) -> nn.Module:
-    """The small CNN's convolutions trained on Fashion-MNIST: made once, kept in the user data dir."""
-    import torch
-    from torch import nn
-
-    from tutor.training import models
-    from tutor.training.data import load_dataset
-
-    path = paths.home_dir() / "pretrained" / "cnn-fashion-mnist.pt"
-    features = models.cnn_features()
-    if path.is_file():
-        try:
-            features.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            sink.emit({"event": "notice", "message": f"Base: the CNN pretrained earlier ({path})."})
-            return features
-        except Exception:  # a damaged file is simply made again
-            pass
-    sink.emit(
-        {
-            "event": "notice",
-            "message": "No torchvision weights on this machine, so the base is a small CNN "
-            f"pretrained here on Fashion-MNIST ({PRETRAIN_EPOCHS} epochs) before the new head trains.",
-        }
-    )
-    data = load_dataset("fashion-mnist", config.data_root)
-    if stop.is_set():
-        raise StopRequested("Stopped before pretraining the base began")
-    torch.manual_seed(config.seed)
-    model = models.cnn(10).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
-    criterion = nn.NLLLoss()
-    images, labels = data.train_images.to(device), data.train_labels.to(device)
-    generator = torch.Generator().manual_seed(config.seed)
-    for epoch in range(1, PRETRAIN_EPOCHS + 1):
-        # Checked between epochs as well as between batches: an epoch can take minutes on a CPU.
-        if stop.is_set():
-            raise StopRequested(f"Stopped while pretraining the base (epoch {epoch})")
-        order = torch.randperm(len(images), generator=generator).to(device)
-        for start in range(0, len(images), 128):
-            if stop.is_set():
-                raise StopRequested(f"Stopped while pretraining the base (epoch {epoch})")
-            batch = order[start : start + 128]
-            optimizer.zero_grad()
-            loss = criterion(model(images[batch]), labels[batch])
-            loss.backward()
-            optimizer.step()
-        val_loss, val_accuracy = evaluate(
-            model, criterion, data.test_images.to(device), data.test_labels.to(device)
-        )
-        sink.emit(
-            {
-                "event": "notice",
-                "message": f"Pretraining the base: epoch {epoch}/{PRETRAIN_EPOCHS}, "
-                f"val loss {val_loss:.3f}, val accuracy {val_accuracy:.1%}.",
-            }
-        )
-    trained = model.get_submodule("features")
-    # A temp file of its own, flushed to disk, then renamed: two runs pretraining at once each
-    # write whole files, and a crash never leaves half a file under the cached name.
-    with atomic_open(path, "wb") as handle:
-        torch.save(trained.state_dict(), handle)
-    return trained.cpu()
-
-
-def build_for_run(
-    config: TrainConfig,
-    classes: int,
-    device: torch.device,
-    sink: EventSink,
-    stop: threading.Event,
-    base_kind: str | None = None,
-) -> tuple[nn.Module, str | None]:
-    """The run's model and, for ``transfer``, which base it uses (``base_kind`` on resume)."""
-    from tutor.training import models
-
-    if config.model != "transfer":
-        return models.build_model(config.model, classes), None
-    found = models.torchvision_weights_available() if base_kind in (None, "torchvision") else None
-    if base_kind and base_kind.startswith("torchvision:"):
-        # Resuming: the checkpoint holds every weight, so build the architecture without loading.
-        arch = base_kind.split(":", 1)[1]
-        width = dict((a, w) for a, _, w in models.TORCHVISION_BASES)[arch]
-        return models.transfer_model(models.torchvision_base(arch, None), width, classes), base_kind
-    if base_kind == "cnn":
-        return models.transfer_model(models.cnn_features(), models.CNN_FEATURES, classes), "cnn"
-    if found is not None:
-        arch, weights, width = found
-        try:
-            base = models.torchvision_base(arch, weights)
-            sink.emit(
-                {
-                    "event": "notice",
-                    "message": f"Base: torchvision's {arch} with its pretrained weights "
-                    f"({weights}), frozen; a new head trains on top.",
-                }
-            )
-            return models.transfer_model(base, width, classes), f"torchvision:{arch}"
-        except Exception as exc:  # a damaged or foreign weights file: fall back, and say why
-            sink.emit(
-                {
-                    "event": "notice",
-                    "message": f"torchvision's {arch} weights could not be used ({exc}).",
-                }
-            )
-    features = _pretrained_cnn_features(device, config, sink, stop)
-    return models.transfer_model(features, models.CNN_FEATURES, classes), "cnn"
-
-
-def _rng_states(generator_at_epoch_start: torch.Tensor) -> dict[str, Any]:
-    import torch
-
-    states: dict[str, Any] = {
-        "shuffle_rng": generator_at_epoch_start,
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": [],
-    }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda_rng"] = list(torch.cuda.get_rng_state_all())
-    return states
-
-
-def _stopped_early(what: str, resume: bool, checkpoint_path: Path, began: float) -> dict[str, Any]:
-    """The final event of a run stopped before its first step: no new state, nothing to save."""
-    if resume and checkpoint_path.is_file():
-        then = "its last checkpoint is unchanged, and resume continues from there"
-    else:
-        then = "nothing was trained yet, so resume starts from the beginning"
-    return {
-        "event": "stopped",
-        "checkpoint": str(checkpoint_path) if checkpoint_path.is_file() else None,
-        "seconds": time.perf_counter() - began,
-        "message": f"{what}; {then}.",
-    }
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.placed.train_images) / self.config.batch_size)
 
 
 def train(
@@ -291,265 +74,242 @@ def train(
     stop: threading.Event | None = None,
     resume: bool = False,
     on_step: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    """Train as configured and return the final event (``done`` or ``stopped``).
+    saves: SaveRecord | None = None,
+) -> Done | Stopped:
+    """Train as configured and return the final event (``Done`` or ``Stopped``).
 
-    Raises TrainingFailed (and DeviceError, DataUnavailable, CheckpointError) with a sentence for
-    the learner. ``stop`` set from another thread (a signal handler) makes the loop checkpoint its
-    exact position and return. ``on_step(global_step)`` is called after every step (tests).
+    Raises TrainingFailed (and CheckpointError) with a sentence for the learner. ``stop`` set
+    from another thread (a signal handler) makes the loop checkpoint its exact position and
+    return. ``on_step(global_step)`` is called after every step (tests). ``saves`` receives what
+    the checkpoints hold (the last epoch saved, the first write failure).
+    """
+    stop = stop or threading.Event()
+    saves = saves if saves is not None else SaveRecord()
+    config.validate()
+    began = time.perf_counter()
+
+    state = load_checkpoint(checkpoint_path) if resume and checkpoint_path.is_file() else None
+    try:
+        job = prepare(config, sink, stop, state.get("transfer_base") if state else None)
+    except StopRequested as exc:
+        return _stopped_early(str(exc), resume, checkpoint_path, began)
+
+    # Where to start: from scratch, or exactly where the checkpoint left off.
+    position = Position()
+    if state is not None:
+        position = restore(state, checkpoint_path, job.model, job.optimizer, job.shuffle)
+        saves.saved_epoch = position.epoch - 1
+    if resume:
+        # Whatever was logged after the checkpoint (or at all, without one) happens again now.
+        sink.truncate_after(position.step, position.epoch)
+        sink.emit(Resume(epoch=position.epoch, step=position.step))
+    sink.emit(start_event(job, position))
+
+    extra = {
+        "config": config.to_dict(),
+        "transfer_base": job.base_kind,
+        "classes": list(job.data.classes),
+    }
+    checkpointer = Checkpointer(checkpoint_path, extra, saves)
+    return fit(job, position, checkpointer, sink, stop, began, on_step)
+
+
+def prepare(
+    config: TrainConfig, sink: EventSink, stop: threading.Event, base_kind: str | None = None
+) -> Job:
+    """Build the device, the data, the model, its loss and its optimizer for ``config``.
+
+    ``base_kind``: a resumed transfer run's base. Raises StopRequested when a stop comes while
+    the data loads or a base pretrains, TrainingFailed when there is nothing to train on.
     """
     import torch
     from torch import nn
 
-    from tutor.devices.errors import DeviceError
-    from tutor.devices.select import resolve_device
     from tutor.training.data import DataUnavailable, load_dataset
 
-    stop = stop or threading.Event()
-    config.validate()
-    began = time.perf_counter()
-
-    # The device and the threads: torch's own choice of threads oversubscribes shared machines.
-    cores = usable_cores()
-    threads = config.threads or free_threads(cores)
-    torch.set_num_threads(threads)
-    try:
-        device, device_name = resolve_device(config.device)
-    except DeviceError as exc:
-        raise TrainingFailed(str(exc)) from exc
-    if device.type == "cpu":
-        device_name = cpu_device_text(device_name, threads, cores, bool(config.threads))
-
-    # The data, normalised once and held in memory: on the device when it fits in half its free memory.
+    device = choose_device(config)
+    # The data, normalised once and held in memory: on the device when it fits in half its memory.
     try:
         data = load_dataset(config.dataset, config.data_root)
     except DataUnavailable as exc:
         raise TrainingFailed(str(exc)) from exc
     if data.notice:
-        sink.emit({"event": "notice", "message": data.notice})
-    if stop.is_set():
-        # Loading a large dataset takes a while: a stop asked meanwhile ends the run here.
-        return _stopped_early("Stopped while loading the data", resume, checkpoint_path, began)
+        sink.emit(Notice(data.notice))
+    if stop.is_set():  # loading a large dataset takes a while: a stop asked meanwhile ends here
+        raise StopRequested("Stopped while loading the data")
     if len(data.train_images) == 0:
         raise TrainingFailed(f"The dataset at {data.source} has no training images.")
-    data_device = device
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        needed = sum(t.numel() * t.element_size() for t in (data.train_images, data.test_images))
-        if needed > free // 2:
-            data_device = torch.device("cpu")
-    train_images = data.train_images.to(data_device)
-    train_labels = data.train_labels.to(data_device)
-    test_images = data.test_images.to(device)
-    test_labels = data.test_labels.to(device)
+    placed = place_data(data, device.device)
 
     # The model, its loss and its optimizer: every model ends in LogSoftmax, so NLLLoss.
-    checkpoint: dict[str, Any] | None = None
-    if resume and checkpoint_path.is_file():
-        checkpoint = load_checkpoint(checkpoint_path)
     torch.manual_seed(config.seed)
-    base_kind = checkpoint.get("transfer_base") if checkpoint else None
-    try:
-        model, base_kind = build_for_run(config, len(data.classes), device, sink, stop, base_kind)
-    except StopRequested as exc:
-        return _stopped_early(str(exc), resume, checkpoint_path, began)
-    model.to(device)
-    criterion = nn.NLLLoss()
-    optimizer = make_optimizer(config, model)
-    shuffle = torch.Generator().manual_seed(config.seed)
+    model, base_kind = build_for_run(
+        config, len(data.classes), device.device, sink, stop, base_kind
+    )
+    model.to(device.device)
+    return Job(
+        config=config,
+        device=device,
+        data=data,
+        placed=placed,
+        model=model,
+        criterion=nn.NLLLoss(),
+        optimizer=make_optimizer(config, model),
+        shuffle=torch.Generator().manual_seed(config.seed),
+        base_kind=base_kind,
+    )
 
-    # Where to start: from scratch, or exactly where the checkpoint left off.
-    epoch, step_in_epoch, step = 1, 0, 0
-    epoch_loss_sum, epoch_loss_count = 0.0, 0
-    if checkpoint is not None:
-        try:
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-        except (RuntimeError, ValueError, KeyError) as exc:
-            raise CheckpointError(
-                f"The checkpoint {checkpoint_path} does not fit this model "
-                f"({str(exc).splitlines()[0][:160]})."
-            ) from exc
-        epoch, step_in_epoch, step = (
-            checkpoint["epoch"],
-            checkpoint["step_in_epoch"],
-            checkpoint["step"],
-        )
-        epoch_loss_sum = float(checkpoint.get("epoch_loss_sum", 0.0))
-        epoch_loss_count = int(checkpoint.get("epoch_loss_count", 0))
-        shuffle.set_state(checkpoint["shuffle_rng"])
-        torch.set_rng_state(checkpoint["torch_rng"])
-        if checkpoint.get("cuda_rng") and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
-    if resume:
-        # Whatever was logged after the checkpoint (or at all, without one) happens again now.
-        sink.truncate_after(step, epoch)
-        sink.emit({"event": "resume", "epoch": epoch, "step": step})
 
-    n_train = len(train_images)
-    steps_per_epoch = math.ceil(n_train / config.batch_size)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+def start_event(job: Job, position: Position) -> Start:
+    """The ``start`` event: the device by name, where model and data live, the sizes."""
+    device, placed, config = job.device.device, job.placed, job.config
     data_where = (
-        f"on {device}" if data_device == device else f"in CPU memory, batches copied to {device}"
+        f"on {device}"
+        if placed.train_on == device
+        else f"in CPU memory, batches copied to {device}"
     )
-    sink.emit(
-        {
-            "event": "start",
-            "device": device_name,
-            "threads": threads,
-            "model": config.model,
-            "model_summary": MODELS[config.model],
-            "model_on": str(device),
-            "data_on": str(data_device),
-            "where": f"model on {device}, data {data_where}",
-            "trainable_parameters": trainable,
-            "dataset": config.dataset,
-            "data_source": data.source,
-            "classes": list(data.classes),
-            "n_train": n_train,
-            "n_test": len(test_images),
-            "steps_per_epoch": steps_per_epoch,
-            "epochs": config.epochs,
-            "batch_size": config.batch_size,
-            "start_epoch": epoch,
-            "start_step": step,
-        }
+    return Start(
+        device=job.device.name,
+        threads=job.device.threads,
+        model=config.model,
+        model_summary=MODELS[config.model],
+        model_on=str(device),
+        data_on=str(placed.train_on),
+        where=f"model on {device}, data {data_where}",
+        trainable_parameters=sum(p.numel() for p in job.model.parameters() if p.requires_grad),
+        dataset=config.dataset,
+        data_source=job.data.source,
+        classes=list(job.data.classes),
+        n_train=len(placed.train_images),
+        n_test=len(placed.test_images),
+        steps_per_epoch=job.steps_per_epoch,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        start_epoch=position.epoch,
+        start_step=position.step,
     )
 
-    def save(next_epoch: int, next_step_in_epoch: int, generator_state: torch.Tensor) -> None:
-        state: dict[str, Any] = {
-            "format": FORMAT,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": next_epoch,
-            "step_in_epoch": next_step_in_epoch,
-            "step": step,
-            "epoch_loss_sum": epoch_loss_sum,
-            "epoch_loss_count": epoch_loss_count,
-            "config": config.to_dict(),
-            "transfer_base": base_kind,
-            "classes": list(data.classes),
-            **_rng_states(generator_state),
-        }
-        save_checkpoint(checkpoint_path, state)
 
-    # Per-step losses stay on the device in a small window; one host read per log interval.
-    window = torch.zeros(config.log_every, device=device)
-    window_fill = 0
-    window_clock = time.perf_counter()
-    last: dict[str, Any] = {}
+def fit(
+    job: Job,
+    position: Position,
+    checkpointer: Checkpointer,
+    sink: EventSink,
+    stop: threading.Event,
+    began: float,
+    on_step: Callable[[int], None] | None = None,
+) -> Done | Stopped:
+    """The epochs from ``position`` on: train, evaluate, report, checkpoint; stop on request."""
+    import torch
 
-    def flush(epoch: int) -> None:
-        nonlocal window_fill, window_clock, epoch_loss_sum, epoch_loss_count
-        if window_fill == 0:
-            return
-        losses = window[:window_fill].tolist()
-        for offset, value in enumerate(losses):
-            if not math.isfinite(value):
-                at = step - window_fill + offset + 1
-                raise TrainingFailed(
-                    f"The loss became {value} at step {at} (epoch {epoch}); lower the learning "
-                    f"rate (it is {config.lr:g}) and start again."
-                )
-        now = time.perf_counter()
-        epoch_loss_sum += sum(losses)
-        epoch_loss_count += len(losses)
-        sink.emit(
-            {
-                "event": "step",
-                "epoch": epoch,
-                "step": step,
-                "epoch_step": step - (epoch - 1) * steps_per_epoch,
-                "steps_per_epoch": steps_per_epoch,
-                "train_loss": sum(losses) / len(losses),
-                "losses": [round(v, 5) for v in losses],
-                "samples_per_s": window_fill * config.batch_size / max(now - window_clock, 1e-9),
-                "time": now - began,
-            }
-        )
-        window_fill, window_clock = 0, now
-
-    while epoch <= config.epochs:
+    config, placed, model = job.config, job.placed, job.model
+    steps_per_epoch = job.steps_per_epoch
+    log = LossLog(
+        config.log_every,
+        job.device.device,
+        position,
+        steps_per_epoch,
+        config.batch_size,
+        config.lr,
+        sink,
+        began,
+    )
+    after_step = _after_step(on_step, config.step_delay, position)
+    last: Epoch | None = None
+    while position.epoch <= config.epochs:
         epoch_began = time.perf_counter()
-        generator_state = shuffle.get_state()
-        order = torch.randperm(n_train, generator=shuffle).to(data_device)
-        model.train()
-        if base_kind is not None:
-            model.get_submodule("features").eval()  # a frozen base keeps its batch-norm statistics
-        for index in range(step_in_epoch, steps_per_epoch):
-            batch = order[index * config.batch_size : (index + 1) * config.batch_size]
-            images = train_images[batch].to(device, non_blocking=True)
-            labels = train_labels[batch].to(device, non_blocking=True)
-
-            optimizer.zero_grad()
-            log_ps = model(images)
-            loss = criterion(log_ps, labels)
-            loss.backward()
-            optimizer.step()
-
-            window[window_fill] = loss.detach()
-            window_fill += 1
-            step += 1
-            if window_fill == config.log_every:
-                flush(epoch)
-            if on_step is not None:
-                on_step(step)
-            if config.step_delay:
-                time.sleep(config.step_delay)
-            if stop.is_set():
-                flush(epoch)
-                stopped: dict[str, Any] = {
-                    "event": "stopped",
-                    "epoch": epoch,
-                    "step": step,
-                    "checkpoint": str(checkpoint_path),
-                    "seconds": time.perf_counter() - began,
-                }
-                try:
-                    save(epoch, index + 1, generator_state)
-                except CheckpointError as exc:
-                    stopped["message"] = str(exc)
-                return stopped
-        flush(epoch)
+        epoch_start_state = job.shuffle.get_state()
+        order = torch.randperm(len(placed.train_images), generator=job.shuffle)
+        set_train_mode(model, job.base_kind)
+        done = train_epoch(
+            model,
+            job.optimizer,
+            job.criterion,
+            placed.train_images,
+            placed.train_labels,
+            order.to(placed.train_on),
+            config.batch_size,
+            job.device.device,
+            stop,
+            first_batch=position.step_in_epoch,
+            log=log,
+            after_step=after_step,
+        )
+        log.flush()
+        if done < steps_per_epoch:  # stopped mid-epoch: save the exact place in it
+            position.step_in_epoch = done
+            problem = checkpointer.save(model, job.optimizer, position, epoch_start_state)
+            return _stopped(position, checkpointer.path, began, problem)
         train_seconds = time.perf_counter() - epoch_began
-        train_loss = epoch_loss_sum / max(1, epoch_loss_count)
-        val_loss, val_accuracy = evaluate(model, criterion, test_images, test_labels)
-        last = {
-            "event": "epoch",
-            "epoch": epoch,
-            "step": step,
-            "train_loss": train_loss,
-            "val_loss": val_loss,
-            "val_accuracy": val_accuracy,
-            "seconds": time.perf_counter() - epoch_began,
-            "train_seconds": train_seconds,
-        }
+        val_loss, val_accuracy = evaluate(
+            model, job.criterion, placed.test_images, placed.test_labels
+        )
+        last = Epoch(
+            epoch=position.epoch,
+            step=position.step,
+            train_loss=position.epoch_loss_sum / max(1, position.epoch_loss_count),
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+            seconds=time.perf_counter() - epoch_began,
+            train_seconds=train_seconds,
+        )
         sink.emit(last)
-        epoch, step_in_epoch = epoch + 1, 0
-        epoch_loss_sum, epoch_loss_count = 0.0, 0
-        try:
-            save(epoch, 0, shuffle.get_state())
-        except CheckpointError as exc:
-            # Training goes on: the previous checkpoint is intact, and the next epoch tries again.
-            sink.emit({"event": "notice", "message": str(exc)})
+        position.next_epoch()
+        # A failed write does not end the run: the previous checkpoint is intact, the next tries again.
+        problem = checkpointer.save(model, job.optimizer, position, job.shuffle.get_state())
+        if problem is not None:
+            sink.emit(Notice(str(problem)))
         if stop.is_set():
-            return {
-                "event": "stopped",
-                "epoch": epoch,
-                "step": step,
-                "checkpoint": str(checkpoint_path),
-                "seconds": time.perf_counter() - began,
-            }
+            return _stopped(position, checkpointer.path, began, None)
 
-    if not last and checkpoint is not None:
-        last = {"train_loss": None, "val_loss": None, "val_accuracy": None}
-    return {
-        "event": "done",
-        "epochs": config.epochs,
-        "step": step,
-        "train_loss": last.get("train_loss"),
-        "val_loss": last.get("val_loss"),
-        "val_accuracy": last.get("val_accuracy"),
-        "seconds": time.perf_counter() - began,
-        "checkpoint": str(checkpoint_path),
-    }
+    return Done(
+        epochs=config.epochs,
+        step=position.step,
+        train_loss=last.train_loss if last else None,
+        val_loss=last.val_loss if last else None,
+        val_accuracy=last.val_accuracy if last else None,
+        seconds=time.perf_counter() - began,
+        checkpoint=str(checkpointer.path),
+    )
+
+
+def _after_step(
+    on_step: Callable[[int], None] | None, delay: float, position: Position
+) -> Callable[[], None] | None:
+    """What runs after every step besides logging: a test's hook, a demonstration's slow motion."""
+    if on_step is None and not delay:
+        return None
+
+    def after() -> None:
+        if on_step is not None:
+            on_step(position.step)
+        if delay:
+            time.sleep(delay)
+
+    return after
+
+
+def _stopped_early(what: str, resume: bool, checkpoint_path: Path, began: float) -> Stopped:
+    """The final event of a run stopped before its first step: no new state, nothing to save."""
+    if resume and checkpoint_path.is_file():
+        then = "its last checkpoint is unchanged, and resume continues from there"
+    else:
+        then = "nothing was trained yet, so resume starts from the beginning"
+    return Stopped(
+        checkpoint=str(checkpoint_path) if checkpoint_path.is_file() else None,
+        seconds=time.perf_counter() - began,
+        message=f"{what}; {then}.",
+    )
+
+
+def _stopped(
+    position: Position, path: Path, began: float, problem: CheckpointError | None
+) -> Stopped:
+    """The final event of a stop; ``problem`` when its checkpoint could not be written."""
+    return Stopped(
+        epoch=position.epoch,
+        step=position.step,
+        checkpoint=str(path),
+        seconds=time.perf_counter() - began,
+        message=str(problem) if problem is not None else None,
+    )

@@ -22,6 +22,7 @@ from textual.widgets import ProgressBar, Static
 from tutor import paths
 from tutor.training import runs
 from tutor.training.config import TrainConfig
+from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped
 from tutor.ui.run_start import start_run
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
@@ -34,7 +35,7 @@ STATUS_WIDTH = 78  # an 80-column terminal less the status line's padding
 class RunUpdate(Message):
     """New events from a run's metrics, and its state at the time they were read."""
 
-    def __init__(self, events: list[dict[str, Any]], reset: bool, state: str, message: str) -> None:
+    def __init__(self, events: list[Event], reset: bool, state: str, message: str) -> None:
         super().__init__()
         self.events = events
         self.reset = reset
@@ -95,9 +96,9 @@ class TrainingScreen(Screen[None]):
         self.run_dir = paths.runs_dir() / run_id
         # None until on_mount reads config.json, and for good when it cannot (damaged, deleted).
         self.config: TrainConfig | None = None
-        self.start_info: dict[str, Any] = {}
-        self.last_step: dict[str, Any] = {}
-        self.last_epoch: dict[str, Any] = {}
+        self.start_info: Start | None = None
+        self.last_step: Step | None = None
+        self.last_epoch: Epoch | None = None
         self.state = "running"
         self.state_message = ""
         self.notices: list[str] = []
@@ -149,17 +150,16 @@ class TrainingScreen(Screen[None]):
         if update.reset:
             chart.reset()
             self.notices.clear()
-            self.last_step, self.last_epoch = {}, {}
+            self.last_step, self.last_epoch = None, None
         for event in update.events:
-            kind = event.get("event")
-            if kind == "start":
+            if isinstance(event, Start):
                 self.start_info = event
-            elif kind == "step":
+            elif isinstance(event, Step):
                 self.last_step = event
-            elif kind == "epoch":
+            elif isinstance(event, Epoch):
                 self.last_epoch = event
-            elif kind in ("notice", "failed", "stopped") and event.get("message"):
-                self.notices.append(str(event["message"]))
+            elif isinstance(event, (Notice, Failed, Stopped)) and event.message:
+                self.notices.append(event.message)
         chart.add_events(update.events)
         self.state, self.state_message = update.state, update.message
         self._show_info()
@@ -178,8 +178,9 @@ class TrainingScreen(Screen[None]):
         if config is None:
             self.query_one("#training-info", Static).update(self._missing_text())
             return
-        device = self.start_info.get("device", "(starting: loading torch and the data)")
-        where = self.start_info.get("where", "")
+        start = self.start_info
+        device = start.device if start else "(starting: loading torch and the data)"
+        where = start.where if start else ""
         info = Text()
         info.append(f"{config.model}", style="bold")
         info.append(f" on {config.dataset} · {config.hyperparameters()}\n")
@@ -188,32 +189,33 @@ class TrainingScreen(Screen[None]):
         if self.last_epoch:
             e = self.last_epoch
             info.append(
-                f"\nepoch {e['epoch']}: train loss {e['train_loss']:.4f} · val loss "
-                f"{e['val_loss']:.4f} · val accuracy {e['val_accuracy']:.1%}"
+                f"\nepoch {e.epoch}: train loss {e.train_loss:.4f} · val loss "
+                f"{e.val_loss:.4f} · val accuracy {e.val_accuracy:.1%}"
             )
         self.query_one("#training-info", Static).update(info)
 
         bar = self.query_one("#training-bar", ProgressBar)
-        steps_per_epoch = int(self.start_info.get("steps_per_epoch", 0))
+        steps_per_epoch = start.steps_per_epoch if start else 0
         total = steps_per_epoch * config.epochs
-        step = int(self.last_step.get("step", self.last_epoch.get("step", 0)))
+        latest = self.last_step or self.last_epoch
+        step = latest.step if latest else 0
         if total:
             bar.update(total=total, progress=min(step, total))
         status = self.state
         if self.state == "running" and self.last_step:
             status = progress_text(
-                int(self.last_step["epoch"]),
+                self.last_step.epoch,
                 config.epochs,
                 step,
                 total,
-                float(self.last_step.get("samples_per_s", 0.0)),
+                self.last_step.samples_per_s,
                 config.batch_size,
             )
         elif self.state == "done" and total:
             bar.update(progress=total)
         self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
-        if self.state in ("failed", "stopped") and self.state_message:
+        if self.state_message:  # why it failed or stopped, or what a finished run did not save
             lines = [*lines[-1:], self.state_message] if self.state_message not in lines else lines
         self.query_one("#training-notice", Static).update("\n".join(lines))
 

@@ -13,8 +13,6 @@ trains. So this chart:
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual import work
 from textual.app import RenderResult
@@ -23,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
+from tutor.training.events import Event
 from tutor.training.series import Series, draw, legend_lines
 
 REDRAW_EVERY_S = 0.3
@@ -92,7 +91,7 @@ class LossChart(PlotextPlot):
         self.version += 1
         self._dirty = True
 
-    def add_events(self, events: list[dict[str, Any]]) -> None:
+    def add_events(self, events: list[Event]) -> None:
         """Take new events; the picture follows within REDRAW_EVERY_S."""
         for event in events:
             self.series.add(event)
