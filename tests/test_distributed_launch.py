@@ -96,7 +96,9 @@ def test_resume_keeps_the_world_size() -> None:
 
 
 def test_rank_variables() -> None:
-    assert rank_info({}) == RankInfo(0, 0, 1, 1)
+    assert rank_info({}) == RankInfo(0, 0, 1, 1) and not rank_info({}).distributed
+    # Under torchrun even one process runs in a group (DDP and all-reduce work the same way).
+    assert rank_info({"RANK": "0", "WORLD_SIZE": "1"}).distributed
     info = rank_info({"RANK": "5", "LOCAL_RANK": "1", "WORLD_SIZE": "8", "LOCAL_WORLD_SIZE": "4"})
     assert (info.rank, info.local_rank, info.world_size, info.is_main) == (5, 1, 8, False)
     assert rank_info({"RANK": "0", "WORLD_SIZE": "2"}).is_main

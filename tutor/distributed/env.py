@@ -48,6 +48,7 @@ class RankInfo:
     local_rank: int = 0
     world_size: int = 1
     local_world_size: int = 1
+    launched: bool = False  # torchrun's variables are set: a group is wanted, even of one
 
     @property
     def is_main(self) -> bool:
@@ -56,7 +57,8 @@ class RankInfo:
 
     @property
     def distributed(self) -> bool:
-        return self.world_size > 1
+        """Whether this process runs in a process group (under torchrun, or with several ranks)."""
+        return self.launched or self.world_size > 1
 
 
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -85,7 +87,7 @@ def rank_info(environ: Mapping[str, str] | None = None) -> RankInfo:
             f"LOCAL_RANK {local_rank} is outside 0..{local_world - 1} "
             f"for LOCAL_WORLD_SIZE {local_world}."
         )
-    return RankInfo(rank, local_rank, world, local_world)
+    return RankInfo(rank, local_rank, world, local_world, "WORLD_SIZE" in env)
 
 
 def backend_for(device_type: str) -> str:
