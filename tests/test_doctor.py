@@ -18,7 +18,7 @@ TOP_KEYS = {
     "schema", "python", "platform", "torch", "torchvision", "cuda_version", "hip_version",
     "cudnn_version", "cuda_available", "cuda_reason", "cuda_error", "gpu_count", "gpus",
     "mps_built", "mps_available", "cpu", "auto_device", "auto_description", "fallback",
-    "warnings",
+    "warnings", "distributed",
 }  # fmt: skip
 
 
@@ -41,7 +41,9 @@ def test_every_key_is_documented() -> None:
     gpu_keys = {"index", "name", "capability", "total_memory", "free_memory", "multiprocessors",
                 "error"}  # fmt: skip
     cpu_keys = {"model", "logical_cores", "usable_cores", "torch_threads"}
-    assert TOP_KEYS | gpu_keys | cpu_keys <= documented
+    distributed_keys = {"available", "nccl_available", "gloo_available", "backend",
+                        "nproc_per_node", "torchrun"}  # fmt: skip
+    assert TOP_KEYS | gpu_keys | cpu_keys | distributed_keys <= documented
 
 
 def fake_report(**changes: Any) -> dict[str, Any]:

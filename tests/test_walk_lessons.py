@@ -16,7 +16,7 @@ from tutor.ui.screens.reader import ReaderScreen
 @pytest.mark.slow
 async def test_every_lesson_walks_start_to_finish() -> None:
     app = TutorApp()
-    assert len(app.catalog.lessons) == 9 and not app.catalog.broken
+    assert len(app.catalog.lessons) == 10 and not app.catalog.broken
     async with app.run_test(size=(80, 24)) as pilot:
         for lesson in app.catalog.lessons:
             app.open_lesson(lesson.id)

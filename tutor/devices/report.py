@@ -29,6 +29,7 @@ from tutor.devices.availability import (
     mps_built,
 )
 from tutor.devices.select import auto_choice
+from tutor.distributed.report import distributed_report
 
 SCHEMA = 1
 PROBE_TIMEOUT = 120.0  # seconds; a first CUDA initialisation on a big machine can take a while
@@ -128,6 +129,7 @@ def gather(
         "auto_description": auto_description,
         "fallback": fallback,
         "warnings": list(status.warnings),
+        "distributed": distributed_report(torch, status.device_count),
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tutor.distributed.report import distributed_lines
+
 Section = tuple[str, list[str]]
 
 
@@ -84,6 +86,9 @@ def report_sections(report: dict[str, Any]) -> list[Section]:
         ("CPU", [_cpu_line(report.get("cpu") or {})]),
         ("auto picks", [str(report.get("auto_description") or report.get("auto_device"))]),
     ]
+    if isinstance(report.get("distributed"), dict):
+        gpus = int(report.get("gpu_count") or 0)
+        sections.append(("Several devices", distributed_lines(report["distributed"], gpus)))
     warnings = report.get("warnings") or []
     if warnings:
         sections.append(("Warnings", [str(w) for w in warnings]))
