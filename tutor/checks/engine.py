@@ -17,7 +17,8 @@ from tutor.checks.context import CheckFailed, CheckTimeout, Context, kind_of, wi
 from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
 from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
-from tutor.kernel.runner import short_traceback
+from tutor.kernel.explain import explain_specific
+from tutor.kernel.runner import bare_traceback, short_traceback
 
 
 def _type_ok(value: Any, wanted: str) -> bool:
@@ -139,7 +140,8 @@ def check_close(ctx: Context, params: dict[str, Any], message: str | None) -> No
             raise CheckFailed(f"`{expr}` did not finish within {ctx.timeout:g} s.") from None
         except Exception as exc:
             raise CheckFailed(
-                f"Evaluating `{expr}` with your code failed:\n{short_traceback(exc)}"
+                f"Evaluating `{expr}` with your code failed:\n"
+                f"{short_traceback(exc, ctx.learner, ctx.code)}"
             ) from None
         want = ctx.eval_reference(expr)
     else:
@@ -161,8 +163,10 @@ def check_expr(ctx: Context, params: dict[str, Any], message: str | None) -> Non
             f"{message} (the check did not finish within {ctx.timeout:g} s)"
         ) from None
     except Exception as exc:
-        detail = short_traceback(exc).splitlines()[-1]
-        raise CheckFailed(f"{message} ({detail})", value_failure=True) from None
+        detail = bare_traceback(exc).splitlines()[-1]
+        why = explain_specific(exc, ctx.learner, ctx.code)
+        text = f"{message} ({detail})" + (f"\n{why}" if why else "")
+        raise CheckFailed(text, value_failure=True) from None
     if not ok:
         raise CheckFailed(message or f"`{params['expr']}` is false.", value_failure=True)
 
@@ -194,7 +198,9 @@ def _run_one(ctx: Context, check: dict[str, Any]) -> CheckFailed | None:
     except CheckTimeout:
         return CheckFailed(f"A {kind} check of your code did not finish within {ctx.timeout:g} s.")
     except Exception as exc:  # a check that cannot run on this answer fails it, with the reason
-        return CheckFailed(f"Checking your answer ({kind}) failed: {short_traceback(exc)}")
+        return CheckFailed(
+            f"Checking your answer ({kind}) failed: {short_traceback(exc, ctx.learner, ctx.code)}"
+        )
     return None
 
 

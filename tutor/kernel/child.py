@@ -43,9 +43,11 @@ class Child:
 
     def op_reset(self, request: dict[str, Any]) -> dict[str, Any]:
         """A fresh namespace with the step's setup run in it."""
+        from tutor.kernel.explain import remember_names
         from tutor.kernel.recorder import CallLog
         from tutor.kernel.runner import run_cell
 
+        remember_names(self.namespace)
         self.namespace = self.fresh()
         self.code = ""
         self.log = CallLog()
