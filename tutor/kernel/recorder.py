@@ -1,7 +1,8 @@
 """Recording what the learner's code calls, for the ``banned``/``required`` checks and detectors.
 
 Runs only in the child. A ``TorchFunctionMode`` sees every torch function and Tensor method call;
-a global module forward pre-hook sees ``nn.Softmax()(x)`` and friends; counters on
+a global module forward pre-hook sees ``nn.Softmax()(x)`` and friends, and a profile
+function sees ``model.forward(x)`` called directly from learner code (hooks miss it); counters on
 ``zero_grad`` and a global optimizer step hook let the missing-zero-grad detector count steps.
 Each call name is stored once with the learner's line where it first happened.
 """
@@ -47,6 +48,7 @@ class CallLog:
         self.optimizer_steps = 0
         self.backwards = 0
         self.square_broadcasts: list[tuple[int, ...]] = []
+        self.direct_forwards = 0  # model.forward(x) calls, which module hooks miss
 
     def note(self, name: str) -> None:
         if name not in self.calls:
@@ -69,6 +71,7 @@ class Recorder:
         self._mode: Any = None
         self._handles: list[Any] = []
         self._patched: list[tuple[Any, str, Any]] = []
+        self._profile: Any = None
 
     def __enter__(self) -> CallLog:
         import torch
@@ -114,6 +117,21 @@ class Recorder:
             log.optimizer_steps += 1
             log.note("Optimizer.step")
 
+        def profile(frame: Any, event: str, _arg: Any) -> None:
+            # model.forward(x) skips the forward hooks: note a forward called from learner code.
+            if event != "call" or frame.f_code.co_name != "forward":
+                return
+            caller = frame.f_back
+            if caller is None or caller.f_code.co_filename not in LEARNER_FILES:
+                return
+            module = frame.f_locals.get("self")
+            if isinstance(module, torch.nn.Module):
+                forward_hook(module, ())
+                log.direct_forwards += 1
+
+        self._profile = sys.getprofile()
+        sys.setprofile(profile)
+
         from torch.nn.modules.module import register_module_forward_pre_hook
         from torch.optim.optimizer import register_optimizer_step_pre_hook
 
@@ -136,6 +154,7 @@ class Recorder:
         return log
 
     def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self._profile)
         for handle in self._handles:
             handle.remove()
         for owner, attr, original in self._patched:
