@@ -184,3 +184,14 @@ def test_every_error_gets_a_line_naming_where() -> None:
     exc = _raise("x = 1\nraise KeyError('k')\n", {})
     assert ex.explain_specific(exc, {}, "") is None
     assert "line 2" in ex.explain(exc, {}, "") and "KeyError" in ex.explain(exc, {}, "")
+
+
+def test_a_method_passed_without_calling_it() -> None:
+    import torch
+
+    ns = _ns()
+    ns["model"] = ns["nn"].Linear(2, 2)
+    ns["optim"] = torch.optim
+    code = "opt = optim.SGD(model.parameters, lr=0.1)"
+    exc = _raise(code, ns)
+    assert "`model.parameters()`" in ex.explain(exc, ns, code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tutor.checks.architecture import check_architecture
 from tutor.checks.calls import check_banned, check_no_loops, check_required
 from tutor.checks.compare import check_shape, compare_values, dtype_name
 from tutor.checks.context import CheckFailed, CheckTimeout, Context, kind_of, with_article
@@ -182,6 +183,7 @@ CHECKS = {
     "banned": check_banned,
     "required": check_required,
     "no-loops": check_no_loops,
+    "architecture": check_architecture,
 }
 
 

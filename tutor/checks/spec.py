@@ -20,6 +20,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "banned": (("calls",), ()),
     "required": (("calls",), ()),
     "no-loops": ((), ()),
+    "architecture": (("inputs",), ("name",)),
     "misconception": (
         ("detector",),
         ("name", "function", "inputs", "dim", "expr", "scores", "labels", "bias", "activation"),
@@ -71,6 +72,16 @@ def check_problems(check: Check) -> list[str]:
             f"unknown misconception detector {check.params.get('detector')!r} "
             f"(known: {', '.join(DETECTORS)})"
         )
+    if check.kind == "architecture":
+        inputs = check.params.get("inputs")
+        if (
+            not isinstance(inputs, list)
+            or not inputs
+            or not all(isinstance(i, str) for i in inputs)
+        ):
+            problems.append(
+                "check 'architecture': 'inputs' must be a non-empty list of expressions"
+            )
     if check.kind == "type":
         wanted = check.params.get("type")
         if not isinstance(wanted, str) or (wanted not in TYPE_NAMES and "." not in wanted):

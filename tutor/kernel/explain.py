@@ -238,6 +238,33 @@ def explain_module(exc: BaseException, namespace: dict[str, Any]) -> str | None:
     return None
 
 
+def explain_uncalled(exc: BaseException, line: str, namespace: dict[str, Any]) -> str | None:
+    """A method passed where its result was meant: ``model.parameters`` without ``()``."""
+    text = str(exc)
+    if "method" not in text:
+        return None
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return None
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and id(node) not in called
+            and isinstance(node.value, ast.Name)
+            and node.value.id in namespace
+        ):
+            value = getattr(namespace[node.value.id], node.attr, None)
+            if callable(value) and hasattr(value, "__self__"):
+                spelled = f"{node.value.id}.{node.attr}"
+                return (
+                    f"`{spelled}` is a method, passed here without calling it: write "
+                    f"`{spelled}()` to use what it returns."
+                )
+    return None
+
+
 def explain_syntax(exc: SyntaxError) -> str:
     msg = exc.msg or ""
     line = exc.lineno or 0
@@ -281,6 +308,8 @@ def explain_specific(
         found = explain_module(exc, namespace)
     if found is None and isinstance(exc, AttributeError | TypeError):
         found = explain_none(exc, line, namespace, code)
+    if found is None and isinstance(exc, TypeError):
+        found = explain_uncalled(exc, line, namespace)
     return found
 
 
