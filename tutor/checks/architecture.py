@@ -188,10 +188,12 @@ def check_architecture(ctx: Context, params: dict[str, Any], message: str | None
         shape = tuple(x.shape)
         outputs: list[Any] = []
         with torch.no_grad():
-            want = trace(lambda x=x: outputs.append(reference_model(x.clone())))
+            want = trace(lambda x=x, out=outputs: out.append(reference_model(x.clone())))
             try:
                 got = trace(
-                    lambda x=x: outputs.append(ctx.call_learner(lambda: learner_model(x.clone())))
+                    lambda x=x, out=outputs: out.append(
+                        ctx.call_learner(lambda: learner_model(x.clone()))
+                    )
                 )
             except CheckTimeout:
                 raise
