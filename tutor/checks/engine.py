@@ -15,6 +15,7 @@ from tutor.checks.architecture import check_architecture
 from tutor.checks.calls import check_banned, check_no_loops, check_required
 from tutor.checks.compare import check_shape, compare_values, dtype_name
 from tutor.checks.context import CheckFailed, CheckTimeout, Context, kind_of, with_article
+from tutor.checks.device_proof import check_device_move
 from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
 from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
@@ -184,6 +185,7 @@ CHECKS = {
     "required": check_required,
     "no-loops": check_no_loops,
     "architecture": check_architecture,
+    "device-move": check_device_move,
 }
 
 

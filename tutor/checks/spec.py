@@ -21,6 +21,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "required": (("calls",), ()),
     "no-loops": ((), ()),
     "architecture": (("inputs",), ("name",)),
+    "device-move": ((), ("model", "device")),
     "misconception": (
         ("detector",),
         ("name", "function", "inputs", "dim", "expr", "scores", "labels", "bias", "activation"),
