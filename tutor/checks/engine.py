@@ -19,6 +19,7 @@ from tutor.checks.device_proof import check_device_move
 from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
 from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
+from tutor.checks.training_loop import check_training_loop
 from tutor.kernel.explain import explain_specific
 from tutor.kernel.runner import bare_traceback, short_traceback
 
@@ -186,6 +187,7 @@ CHECKS = {
     "no-loops": check_no_loops,
     "architecture": check_architecture,
     "device-move": check_device_move,
+    "training-loop": check_training_loop,
 }
 
 

@@ -22,6 +22,10 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "no-loops": ((), ()),
     "architecture": (("inputs",), ("name",)),
     "device-move": ((), ("model", "device")),
+    "training-loop": (
+        (),
+        ("losses", "model", "criterion", "optimizer", "epochs", "loader", "min_drop"),
+    ),
     "misconception": (
         ("detector",),
         ("name", "function", "inputs", "dim", "expr", "scores", "labels", "bias", "activation"),

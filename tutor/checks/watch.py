@@ -21,20 +21,32 @@ def _wrap(self: Any, original: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def forward(*args: Any, **kwargs: Any) -> Any:
-        for watcher in list(self.__dict__.get(_MARK, [])):
+        before, after = self.__dict__.get(_MARK, ([], []))
+        for watcher in list(before):
             watcher(self, args)
-        return original(*args, **kwargs)
+        output = original(*args, **kwargs)
+        for watcher in list(after):
+            watcher(self, args, output)
+        return output
 
     return forward
 
 
-def watch_forward(module: Any, callback: Callable[[Any, tuple[Any, ...]], None]) -> Any:
-    """Call ``callback(module, args)`` before every forward pass of ``module``; returns it."""
-    watchers: list[Callable[[Any, tuple[Any, ...]], None]] | None = module.__dict__.get(_MARK)
+def watch_forward(
+    module: Any,
+    callback: Callable[[Any, tuple[Any, ...]], None] | None = None,
+    after: Callable[[Any, tuple[Any, ...], Any], None] | None = None,
+) -> Any:
+    """Call ``callback(module, args)`` before, and ``after(module, args, output)`` after, every
+    forward pass of ``module``; returns the module."""
+    watchers: tuple[list[Any], list[Any]] | None = module.__dict__.get(_MARK)
     if watchers is None:
-        watchers = []
+        watchers = ([], [])
         # An instance attribute: nn.Module.__call__ looks up self.forward, so it finds this too.
         object.__setattr__(module, "forward", _wrap(module, module.forward))
         object.__setattr__(module, _MARK, watchers)
-    watchers.append(callback)
+    if callback is not None:
+        watchers[0].append(callback)
+    if after is not None:
+        watchers[1].append(after)
     return module
