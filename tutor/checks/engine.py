@@ -13,7 +13,7 @@ from typing import Any
 
 from tutor.checks.architecture import check_architecture
 from tutor.checks.calls import check_banned, check_no_loops, check_required
-from tutor.checks.compare import check_shape, compare_values, dtype_name
+from tutor.checks.compare import check_shape, compare_values, dtype_name, fmt_shape
 from tutor.checks.context import CheckFailed, CheckTimeout, Context, kind_of, with_article
 from tutor.checks.device_proof import check_device_move
 from tutor.checks.misconceptions import detect
@@ -85,7 +85,21 @@ def check_shape_kind(ctx: Context, params: dict[str, Any], message: str | None) 
     try:
         check_shape(name, got, want_shape)
     except CheckFailed as failed:
-        raise CheckFailed(message or failed.message) from None
+        outer = outer_product_cause(ctx.log, tuple(got.shape), want_shape)
+        raise CheckFailed(message or outer or failed.message) from None
+
+
+def outer_product_cause(log: Any, got: tuple[int, ...], want: tuple[int, ...]) -> str | None:
+    """An (n, 1) @ (1, m) product made the wrong shape: the operands are in the wrong order."""
+    for left, right in getattr(log, "outer_products", []):
+        if (left[0], right[1]) == got and got != want:
+            return (
+                f"The result has shape {fmt_shape(got)} but should be {fmt_shape(want)}: "
+                f"{fmt_shape(left)} @ {fmt_shape(right)} is an outer product (every entry times "
+                "every entry), because the operands are in the wrong order. Swap them, so "
+                "the inner sizes that meet are the long ones: (1, k) @ (k, 1) gives (1, 1)."
+            )
+    return None
 
 
 def check_dtype(ctx: Context, params: dict[str, Any], message: str | None) -> None:
@@ -245,7 +259,8 @@ def run_checks(ctx: Context) -> dict[str, Any]:
                 continue
             found = detect(ctx, check.get("params", {}), check.get("message"))
             if found:
-                # A wrong value is replaced by the explanation; a shape failure keeps both.
-                messages = [found] if failed.value_failure else [*messages, found]
+                # A wrong value is replaced by the explanation; a shape failure keeps both,
+                # the cause first (a missing bias before the shape it changes).
+                messages = [found] if failed.value_failure else [found, *messages]
                 break
     return {"passed": False, "messages": messages}

@@ -48,6 +48,8 @@ class CallLog:
         self.optimizer_steps = 0
         self.backwards = 0
         self.square_broadcasts: list[tuple[int, ...]] = []
+        # (n, 1) @ (1, m) products with n or m above 1: an outer product, usually swapped operands.
+        self.outer_products: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
         self.direct_forwards = 0  # model.forward(x) calls, which module hooks miss
 
     def note(self, name: str) -> None:
@@ -79,6 +81,7 @@ class Recorder:
 
         log = self.log
         comparisons = {"__eq__", "eq"}
+        products = {"mm", "matmul", "__matmul__"}
 
         class _Mode(TorchFunctionMode):
             """Notes each torch function and checks comparisons for an (N, N) broadcast."""
@@ -90,6 +93,16 @@ class Recorder:
                 if name == "Tensor.backward":
                     log.backwards += 1
                 result = func(*args, **(kwargs or {}))
+                if getattr(func, "__name__", "") in products and len(args) == 2:
+                    a, b = args
+                    if (
+                        isinstance(a, torch.Tensor)
+                        and isinstance(b, torch.Tensor)
+                        and a.dim() == b.dim() == 2
+                        and a.shape[1] == 1
+                        and max(a.shape[0], b.shape[1]) > 1
+                    ):
+                        log.outer_products.append((tuple(a.shape), tuple(b.shape)))
                 if getattr(func, "__name__", "") in comparisons and len(args) == 2:
                     a, b = args
                     if (
