@@ -195,3 +195,9 @@ def test_a_method_passed_without_calling_it() -> None:
     code = "opt = optim.SGD(model.parameters, lr=0.1)"
     exc = _raise(code, ns)
     assert "`model.parameters()`" in ex.explain(exc, ns, code)
+
+
+def test_an_expression_calling_a_function_without_return_is_explained() -> None:
+    code = "def load(p):\n    x = p + 1\n"
+    assert "`load` returns None" in (ex.returns_none(code, "isinstance(load(path), int)") or "")
+    assert ex.returns_none(code, "other(path)") is None

@@ -20,7 +20,7 @@ from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
 from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
 from tutor.checks.training_loop import check_training_loop
-from tutor.kernel.explain import explain_specific
+from tutor.kernel.explain import explain_specific, returns_none
 from tutor.kernel.runner import bare_traceback, short_traceback
 
 
@@ -185,7 +185,9 @@ def check_expr(ctx: Context, params: dict[str, Any], message: str | None) -> Non
         text = f"{message} ({detail})" + (f"\n{why}" if why else "")
         raise CheckFailed(text, value_failure=True) from None
     if not ok:
-        raise CheckFailed(message or f"`{params['expr']}` is false.", value_failure=True)
+        text = message or f"`{params['expr']}` is false."
+        silent = returns_none(ctx.code, params["expr"])
+        raise CheckFailed(f"{silent} {text}" if silent else text, value_failure=True)
 
 
 CHECKS = {

@@ -126,6 +126,17 @@ def _functions_without_return(code: str) -> list[tuple[str, str | None]]:
     return found
 
 
+def returns_none(code: str, expr: str) -> str | None:
+    """A sentence when ``expr`` calls a function of ``code`` that has no ``return`` line."""
+    for func, nested in _functions_without_return(code):
+        if re.search(rf"\b{re.escape(func)}\(", expr):
+            why = (
+                f"the `def {nested}` inside it never runs" if nested else "it has no `return` line"
+            )
+            return f"`{func}` returns None because {why}: end it with `return` and the result."
+    return None
+
+
 def explain_none(exc: BaseException, line: str, namespace: dict[str, Any], code: str) -> str | None:
     if "NoneType" not in str(exc) and "None" not in str(exc):
         return None
