@@ -42,6 +42,8 @@ class CheckFailed(Exception):
         self.message = message
         # True for a wrong value, which a matching misconception's message replaces.
         self.value_failure = value_failure
+        # Expected and actual values drawn side by side, for a small tensor ("" otherwise).
+        self.picture = ""
 
 
 class RefView:

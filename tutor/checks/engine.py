@@ -19,6 +19,7 @@ from tutor.checks.device_proof import check_device_move
 from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
 from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
+from tutor.checks.tips import tip_for
 from tutor.checks.training_loop import check_training_loop
 from tutor.kernel.explain import explain_specific, returns_none
 from tutor.kernel.runner import bare_traceback, short_traceback
@@ -168,7 +169,8 @@ def check_close(ctx: Context, params: dict[str, Any], message: str | None) -> No
         compare_values(label, got, want, params.get("rtol"), params.get("atol"))
     except CheckFailed as failed:
         if message and failed.value_failure:
-            raise CheckFailed(message, value_failure=True) from None
+            text = f"{message}\n{failed.picture}" if failed.picture else message
+            raise CheckFailed(text, value_failure=True) from None
         raise
 
 
@@ -251,7 +253,8 @@ def run_checks(ctx: Context) -> dict[str, Any]:
             failure = (index, failed)
             break
     if failure is None:
-        return {"passed": True, "messages": ["All checks pass."]}
+        tip = tip_for(ctx.code)
+        return {"passed": True, "messages": ["All checks pass.", *([tip] if tip else [])]}
     index, failed = failure
     messages = [failed.message]
     kind = checks[index]["kind"]

@@ -50,10 +50,14 @@ def prove_step(kernel: object, step: ExerciseStep) -> list[str]:
         outcome = attempt(right.code)
         if outcome is None:
             break
+        label = f" ({right.note})" if right.note else ""
         if not outcome[0]:
-            label = f" ({right.note})" if right.note else ""
             problems.append(
                 f"correct answer {position}{label} fails its checks: " + " / ".join(outcome[1])
+            )
+        elif right.tip and not any(right.tip.lower() in m.lower() for m in outcome[1][1:]):
+            problems.append(
+                f"correct answer {position}{label} passes without a tip containing {right.tip!r}"
             )
     for position, wrong in enumerate(step.wrong_answers, start=1):
         outcome = attempt(wrong.code)

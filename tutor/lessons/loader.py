@@ -91,7 +91,7 @@ STEP_FIELDS: dict[str, dict[str, FieldSpec]] = {
     },
 }
 WRONG_ANSWER_FIELDS = {"code": _REQ_STR, "message": _REQ_STR}
-CORRECT_ANSWER_FIELDS = {"code": _REQ_STR, "note": _STR}
+CORRECT_ANSWER_FIELDS = {"code": _REQ_STR, "note": _STR, "tip": _STR}
 TERM_FIELDS = {
     "term": _REQ_STR,
     "definition": _REQ_STR,
@@ -248,7 +248,7 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
             report.add(f"{label} must be a table with 'code'", where("correct_answers"))
             continue
         if _check_fields(item, CORRECT_ANSWER_FIELDS, report, label, lambda _k: None):
-            correct.append(CorrectAnswer(item["code"], item.get("note", "")))
+            correct.append(CorrectAnswer(item["code"], item.get("note", ""), item.get("tip", "")))
     timeout = raw.get("timeout", 5.0)
     if timeout <= 0:
         report.add(f"{what}: 'timeout' must be positive seconds", where("timeout"))

@@ -41,10 +41,12 @@ class WrongAnswer:
 
 @dataclass(frozen=True)
 class CorrectAnswer:
-    """Another right way to solve an exercise (``lint`` proves it passes); ``note`` says which."""
+    """Another right way to solve an exercise (``lint`` proves it passes); ``note`` says which,
+    and ``tip``, when given, is text the passing verdict's tip must contain."""
 
     code: str
     note: str = ""
+    tip: str = ""
 
 
 @dataclass(frozen=True)
