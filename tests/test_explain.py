@@ -201,3 +201,27 @@ def test_an_expression_calling_a_function_without_return_is_explained() -> None:
     code = "def load(p):\n    x = p + 1\n"
     assert "`load` returns None" in (ex.returns_none(code, "isinstance(load(path), int)") or "")
     assert ex.returns_none(code, "other(path)") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("nn.NLLLoss()(torch.zeros(4, 3), torch.tensor([0.0, 1.0, 2.0, 1.0]))", "labels.long()"),
+        (
+            "nn.NLLLoss()(torch.zeros(4, 3), torch.tensor([0, 1, 2]))",
+            "4 rows but there are 3 labels",
+        ),
+        ("nn.NLLLoss()(torch.zeros(4, 3), torch.tensor([0, 1, 5, 1]))", "A label is 5"),
+        ("nn.Linear(3, 2)(torch.ones(2, 3, dtype=torch.float64))", ".float()"),
+        ("torch.zeros(2, 3).sum(dim=2)", "dim=2 does not exist"),
+        ("torch.zeros(2, requires_grad=True).numpy()", "detach().numpy()"),
+        ("(torch.zeros(2, requires_grad=True) * 2).backward()", "needs one number"),
+        ("torch.zeros(2).item()", "has 2"),
+        ("nn.Sequential(nn.Linear(2, 2), nn.ReLU)", "nn.ReLU()"),
+        ("nn.Linear(2)", "`Linear` needs more arguments"),
+    ],
+)
+def test_common_torch_errors(code: str, expected: str) -> None:
+    ns = _ns()
+    exc = _raise(code, ns)
+    assert expected in ex.explain(exc, ns, code)

@@ -18,6 +18,7 @@ import traceback
 from typing import Any
 
 from tutor.kernel.explain_shapes import explain_shapes
+from tutor.kernel.explain_torch import explain_torch
 
 # File names of learner code (kept here so this module needs nothing from the runner).
 LEARNER_FILES = ("<answer>", "<repl>", "<setup>", "<solution>", "<check>")
@@ -321,6 +322,8 @@ def explain_specific(
         found = explain_none(exc, line, namespace, code)
     if found is None and isinstance(exc, TypeError):
         found = explain_uncalled(exc, line, namespace)
+    if found is None:
+        found = explain_torch(text)
     return found
 
 
