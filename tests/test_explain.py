@@ -219,6 +219,11 @@ def test_an_expression_calling_a_function_without_return_is_explained() -> None:
         ("torch.zeros(2).item()", "has 2"),
         ("nn.Sequential(nn.Linear(2, 2), nn.ReLU)", "nn.ReLU()"),
         ("nn.Linear(2)", "`Linear` needs more arguments"),
+        ("torch.mean(torch.tensor([True, False]))", "equals.float().mean()"),
+        (
+            "nn.Linear(3, 4).load_state_dict(nn.Linear(3, 2).state_dict())",
+            "[2, 3] in the checkpoint",
+        ),
     ],
 )
 def test_common_torch_errors(code: str, expected: str) -> None:

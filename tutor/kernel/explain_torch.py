@@ -99,6 +99,46 @@ RULES: list[Rule] = [
         ),
     ),
     (
+        re.compile(r"mean\(\): could not infer output dtype.*Got: (\w+)"),
+        lambda m: (
+            f"mean() needs floating-point values, and these are {m.group(1)}: convert first, "
+            "e.g. equals.float().mean()."
+        ),
+    ),
+    (
+        re.compile(
+            r"size mismatch for ([\w.]+): copying a param with shape torch\.Size\((\[[\d, ]*\])\) "
+            r"from checkpoint, the shape in current model is torch\.Size\((\[[\d, ]*\])\)"
+        ),
+        lambda m: (
+            f"The saved weights do not fit this network: {m.group(1)} is {m.group(2)} in the "
+            f"checkpoint but {m.group(3)} in the model. Build the network with the sizes saved "
+            "in the checkpoint before loading the weights."
+        ),
+    ),
+    (
+        re.compile(r"Missing key\(s\) in state_dict|Unexpected key\(s\) in state_dict"),
+        lambda m: (
+            "The saved weights name other layers than this model has: load them into the same "
+            "kind of network they were saved from (same layers, same attribute names)."
+        ),
+    ),
+    (
+        re.compile(r"img should be (?:Tensor Image|PIL Image)\. Got <class '([\w.]+)'>"),
+        lambda m: (
+            f"A transform got a {m.group(1).rsplit('.', 1)[-1]} it cannot handle: the order "
+            "matters, PIL transforms (Resize, crops, flips) first, then ToTensor(), then "
+            "Normalize."
+        ),
+    ),
+    (
+        re.compile(r"(\w+)\.__init__\(\) takes (\d+) positional arguments? but (\d+) were given"),
+        lambda m: (
+            f"`{m.group(1)}` was used as a class where an object was needed: create it with "
+            f"parentheses, {m.group(1)}(...), before passing it on."
+        ),
+    ),
+    (
         re.compile(r"expected np\.ndarray \(got (\w+)\)"),
         lambda m: (
             f"torch.from_numpy takes a NumPy array, not a {m.group(1)}: use torch.tensor(...) "
