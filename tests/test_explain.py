@@ -220,6 +220,8 @@ def test_an_expression_calling_a_function_without_return_is_explained() -> None:
         ("nn.Sequential(nn.Linear(2, 2), nn.ReLU)", "nn.ReLU()"),
         ("nn.Linear(2)", "`Linear` needs more arguments"),
         ("torch.mean(torch.tensor([True, False]))", "equals.float().mean()"),
+        ("torch.zeros(2, 3).sum(dims=1)", "Did you mean `dim=`?"),
+        ("nn.Linear(2, 2, bais=True)", "Did you mean `bias=`?"),
         (
             "nn.Linear(3, 4).load_state_dict(nn.Linear(3, 2).state_dict())",
             "[2, 3] in the checkpoint",

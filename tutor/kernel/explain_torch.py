@@ -99,6 +99,14 @@ RULES: list[Rule] = [
         ),
     ),
     (
+        re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'"),
+        lambda m: _unexpected_keyword(m.group(1), m.group(2)),
+    ),
+    (
+        re.compile(r"(\w+)\(\) received an invalid combination of arguments - got \((.*?)\), but"),
+        lambda m: _invalid_combination(m.group(1), m.group(2)),
+    ),
+    (
         re.compile(r"mean\(\): could not infer output dtype.*Got: (\w+)"),
         lambda m: (
             f"mean() needs floating-point values, and these are {m.group(1)}: convert first, "
@@ -146,6 +154,56 @@ RULES: list[Rule] = [
         ),
     ),
 ]
+
+
+# Keyword arguments the course uses, for "did you mean" after a misspelt one.
+COURSE_KEYWORDS = (
+    "transform",
+    "target_transform",
+    "batch_size",
+    "shuffle",
+    "dim",
+    "keepdim",
+    "lr",
+    "weights",
+    "weights_only",
+    "p",
+    "in_features",
+    "out_features",
+    "kernel_size",
+    "requires_grad",
+    "device",
+    "dtype",
+    "num_workers",
+    "momentum",
+    "train",
+    "download",
+    "root",
+    "bias",
+)
+
+
+def _invalid_combination(function: str, got: str) -> str:
+    import difflib
+
+    keywords = re.findall(r"(\w+)=", got)
+    for keyword in keywords:
+        close = difflib.get_close_matches(keyword, COURSE_KEYWORDS, n=1, cutoff=0.6)
+        if close and close[0] != keyword:
+            return f"`{function}` has no parameter named `{keyword}`. Did you mean `{close[0]}=`?"
+    return (
+        f"`{function}` does not take these arguments ({got.strip(', ')}): the forms it accepts "
+        "are listed below; compare the names and types."
+    )
+
+
+def _unexpected_keyword(function: str, keyword: str) -> str:
+    import difflib
+
+    shown = function.replace(".__init__", "")
+    close = difflib.get_close_matches(keyword, COURSE_KEYWORDS, n=1, cutoff=0.6)
+    hint = f" Did you mean `{close[0]}=`?" if close else " Check its spelling."
+    return f"`{shown}` has no parameter named `{keyword}`.{hint}"
 
 
 def explain_torch(text: str) -> str | None:
