@@ -232,3 +232,10 @@ def test_common_torch_errors(code: str, expected: str) -> None:
     ns = _ns()
     exc = _raise(code, ns)
     assert expected in ex.explain(exc, ns, code)
+
+
+def test_an_operand_reshaped_the_wrong_way_is_reshaped_again() -> None:
+    text = explain_matmul(
+        "mat1 and mat2 shapes cannot be multiplied (1x2 and 1x2)", "o = torch.mm(h, W2.view(1, 2))"
+    )
+    assert text is not None and "`W2.view(2, 1)`" in text

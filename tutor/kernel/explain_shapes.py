@@ -110,10 +110,15 @@ def explain_matmul(text: str, line: str, code: str = "") -> str | None:
         "gives (n, m)."
     )
     if b == d:
-        fix = (
-            f" Turn `{right}` into a {_shape(d, c)} first, e.g. `{right}.view({d}, {c})` or "
-            f"`{right}.T`."
-        )
+        reshaped = re.match(r"^(.+)\.(view|reshape)\(.*\)$", right)
+        if reshaped:
+            fix = f" Reshape it the other way: `{reshaped.group(1)}.{reshaped.group(2)}({d}, {c})`."
+        else:
+            fix = (
+                f" Turn `{right}` into a {_shape(d, c)} first, e.g. `{right}.view({d}, {c})` or "
+                f"`{right}.T`."
+            )
+
     elif d == a:
         fix = f" The operands may be in the wrong order: `{right}` @ `{left}` fits."
     elif a == c:
