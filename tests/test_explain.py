@@ -239,3 +239,19 @@ def test_an_operand_reshaped_the_wrong_way_is_reshaped_again() -> None:
         "mat1 and mat2 shapes cannot be multiplied (1x2 and 1x2)", "o = torch.mm(h, W2.view(1, 2))"
     )
     assert text is not None and "`W2.view(2, 1)`" in text
+
+
+def test_a_missing_key_names_the_nearest_one() -> None:
+    code = "def load(c):\n    return c['hidden_layer']\n\nload({'hidden_layers': [1], 'input_size': 2})\n"
+    exc = _raise(code, {})
+    assert "it has 'hidden_layers'" in ex.explain(exc, {}, code)
+
+
+def test_the_input_of_a_linear_layer_is_named_by_its_variable() -> None:
+    code = "x = self_fc(x)"
+    text = explain_matmul(
+        "mat1 and mat2 shapes cannot be multiplied (64x98 and 784x256)",
+        "x = drop(F.relu(fc1(x)))",
+        code,
+    )
+    assert text is not None and "`x` reached it" in text

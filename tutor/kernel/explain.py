@@ -277,6 +277,28 @@ def explain_uncalled(exc: BaseException, line: str, namespace: dict[str, Any]) -
     return None
 
 
+def explain_key(exc: KeyError) -> str | None:
+    """A missing dictionary key: the nearest key of a dictionary in the failing learner frame."""
+    if not exc.args or not isinstance(exc.args[0], str):
+        return None
+    missing = exc.args[0]
+    tb = exc.__traceback__
+    frame_locals: dict[str, Any] = {}
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in LEARNER_FILES:
+            frame_locals = dict(tb.tb_frame.f_locals)
+        tb = tb.tb_next
+    for name, value in frame_locals.items():
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            close = difflib.get_close_matches(missing, list(value), n=1, cutoff=0.6)
+            if close:
+                return f"`{name}` has no key '{missing}'; it has '{close[0]}'. Keys are exact."
+            if value and not name.startswith("_"):
+                keys = ", ".join(repr(k) for k in list(value)[:6])
+                return f"`{name}` has no key '{missing}'; its keys are {keys}."
+    return None
+
+
 def explain_syntax(exc: SyntaxError) -> str:
     msg = exc.msg or ""
     line = exc.lineno or 0
@@ -322,8 +344,11 @@ def explain_specific(
         found = explain_none(exc, line, namespace, code)
     if found is None and isinstance(exc, TypeError):
         found = explain_uncalled(exc, line, namespace)
+    if found is None and isinstance(exc, KeyError):
+        found = explain_key(exc)
     if found is None:
         found = explain_torch(text)
+
     return found
 
 

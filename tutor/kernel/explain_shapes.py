@@ -69,14 +69,17 @@ def _called_on(line: str) -> str:
     tree = _parse(line)
     if tree is None:
         return ""
+    candidates = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in PRODUCT_NAMES | RESHAPE_NAMES:
-                continue
-            return _segment(line, node.args[0])
-    return ""
+            if name not in PRODUCT_NAMES | RESHAPE_NAMES:
+                candidates.append(node.args[0])
+    # A plain variable passed in (``self.fc1(x)`` inside ``F.relu(...)``) names the input best.
+    named = [arg for arg in candidates if isinstance(arg, ast.Name)]
+    chosen = named[0] if named else (candidates[0] if candidates else None)
+    return _segment(line, chosen) if chosen is not None else ""
 
 
 def _shape(*dims: int) -> str:
