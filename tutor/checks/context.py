@@ -144,5 +144,5 @@ class Context:
     def call_learner(self, thunk: Callable[[], Any]) -> Any:
         """Run learner-side code: seeded, recorded, under the step's deadline."""
         seed_all()
-        with Recorder(self.log), deadline(self.timeout):
+        with Recorder(self.log, direct_forwards=".forward(" in self.code), deadline(self.timeout):
             return thunk()

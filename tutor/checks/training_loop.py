@@ -86,7 +86,7 @@ def check_training_loop(ctx: Context, params: dict[str, Any], message: str | Non
     watch_forward(criterion, after=note_loss)
     log = CallLog()
     seed_all()
-    with Recorder(log), deadline(ctx.timeout * 2):
+    with Recorder(log, direct_forwards=".forward(" in ctx.code), deadline(ctx.timeout * 2):
         result = run_cell(ctx.code, "<answer>", namespace, quiet)
     if result["status"] != "ok":
         raise CheckFailed(f"Your loop failed when the tutor ran it again:\n{result['error']}")

@@ -67,7 +67,7 @@ class Child:
         if filename in ("<answer>", "<solution>"):  # a skip's reference run is the answer now
             self.code = code
             self.log = CallLog()
-            with Recorder(self.log):
+            with Recorder(self.log, direct_forwards=".forward(" in code):
                 result = run_cell(code, filename, self.namespace, send)
         else:
             result = run_cell(code, filename, self.namespace, send)

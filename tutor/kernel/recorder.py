@@ -68,8 +68,11 @@ class CallLog:
 class Recorder:
     """A context manager that fills a ``CallLog`` while learner code runs (nesting is fine)."""
 
-    def __init__(self, log: CallLog) -> None:
+    def __init__(self, log: CallLog, *, direct_forwards: bool = True) -> None:
         self.log = log
+        # The profile function that sees model.forward(x) costs time on every Python call; callers
+        # that know the code has no ".forward(" turn it off.
+        self.direct_forwards = direct_forwards
         self._mode: Any = None
         self._handles: list[Any] = []
         self._patched: list[tuple[Any, str, Any]] = []
@@ -143,7 +146,8 @@ class Recorder:
                 log.direct_forwards += 1
 
         self._profile = sys.getprofile()
-        sys.setprofile(profile)
+        if self.direct_forwards:
+            sys.setprofile(profile)
 
         from torch.nn.modules.module import register_module_forward_pre_hook
         from torch.optim.optimizer import register_optimizer_step_pre_hook
