@@ -66,17 +66,19 @@ def test_shape_message_explains_reduction(kernel: Kernel, catalog: Catalog) -> N
     verdict = answer(
         kernel, step(catalog, "neuron"), "y = activation(torch.sum(features * weights))"
     )
-    assert verdict.messages[0].startswith("`y` has shape () but should be (1, 1).")
-    assert "0-d tensor" in verdict.messages[0]
-    # The missing-bias detector adds its explanation beside the shape failure.
-    assert any("without the bias" in m for m in verdict.messages)
+    # The cause (the missing bias) comes first, then the shape failure it led to.
+    assert "without the bias" in verdict.messages[0]
+    assert verdict.messages[1].startswith("`y` has shape () but should be (1, 1).")
+    assert "0-d tensor" in verdict.messages[1]
 
 
 def test_shape_message_explains_square_broadcast(kernel: Kernel, catalog: Catalog) -> None:
     exercise = step(catalog, "accuracy")
     verdict = answer(kernel, exercise, "accuracy = (ps.topk(1, dim=1).indices == labels).float()")
     assert not verdict.passed
-    assert "(8, 8)" in verdict.messages[0]
+    # The broadcast detector names the cause first; the shape sentence follows.
+    assert "(N, N)" in verdict.messages[0]
+    assert "(8, 8)" in verdict.messages[1]
 
 
 def test_dtype_and_device(kernel: Kernel, catalog: Catalog) -> None:
@@ -90,7 +92,10 @@ def test_dtype_and_device(kernel: Kernel, catalog: Catalog) -> None:
 def test_close_generic_wrong_value(kernel: Kernel, catalog: Catalog) -> None:
     verdict = answer(kernel, step(catalog, "neuron"), "y = torch.full((1, 1), 0.5)")
     assert verdict.messages == [
-        "`y` has the right shape (1, 1) but wrong values: 0.5 instead of 0.159507."
+        "`y` has the right shape (1, 1) but wrong values: 0.5 instead of 0.159507.\n"
+        "expected    yours\n"
+        "0.1595         0.5*\n"
+        "(* marks the values that differ)"
     ]
 
 

@@ -283,23 +283,29 @@ def test_describe_summary_lines() -> None:
 
 
 def test_failure_sentence_for_each_kind_of_failed_run() -> None:
+    # The kernel's errors: a plain-language line first, then the traceback or syntax error.
     syntax = RunResult(
         "error",
-        error="  File \"<answer>\", line 1\n    y = (\n        ^\nSyntaxError: '(' was never closed",
+        error=(
+            "A bracket opened on line 1 is never closed.\n"
+            "  File \"<answer>\", line 1\n    y = (\n        ^\nSyntaxError: '(' was never closed"
+        ),
     )
-    assert failure_sentence(syntax) == "SyntaxError: '(' was never closed"
+    assert failure_sentence(syntax) == (
+        "A bracket opened on line 1 is never closed. SyntaxError: '(' was never closed"
+    )
     mixed = RunResult(
         "error",
         error=(
+            "Mixed devices: move them with .to(device).\n"
             "Traceback (most recent call last):\n"
             '  File "<answer>", line 2, in <module>\n    y = a + b\n'
-            "RuntimeError: Expected all tensors to be on the same device\n"
-            "Mixed devices: move them with .to(device)."
+            "RuntimeError: Expected all tensors to be on the same device"
         ),
     )
     assert failure_sentence(mixed) == (
-        "RuntimeError: Expected all tensors to be on the same device "
-        "Mixed devices: move them with .to(device)."
+        "Mixed devices: move them with .to(device). "
+        "RuntimeError: Expected all tensors to be on the same device"
     )
     plain = RunResult("error", error="NameError: name 'q' is not defined")
     assert failure_sentence(plain) == "NameError: name 'q' is not defined"

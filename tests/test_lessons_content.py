@@ -111,8 +111,15 @@ DETECTORS = {
     "tensors.neuron-mm": ["missing-bias", "missing-activation"],
     "neural-networks.flatten": ["transposed"],
     "neural-networks.softmax": ["softmax-wrong-dim"],
-    "training.loop": ["missing-zero-grad"],
 }
+
+
+def test_the_loop_step_uses_the_training_loop_check(catalog: Catalog) -> None:
+    # Its zero-grad, kept-tensor and mean-loss explanations live in the check kind.
+    step = catalog.step("training.loop")
+    assert isinstance(step, ExerciseStep)
+    assert [c.kind for c in step.checks] == ["training-loop"]
+    assert any("never cleared" in w.message for w in step.wrong_answers)
 
 
 @pytest.mark.parametrize("full_id", sorted(DETECTORS))

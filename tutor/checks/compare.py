@@ -100,9 +100,11 @@ def compare_values(
         try:
             torch.testing.assert_close(got_cpu, want_cpu, rtol=rtol, atol=atol, equal_nan=True)
         except AssertionError:
-            raise CheckFailed(
-                wrong_value_message(name, got_cpu, want_cpu), value_failure=True
-            ) from None
+            failed = CheckFailed(wrong_value_message(name, got_cpu, want_cpu), value_failure=True)
+            failed.picture = side_by_side(got_cpu, want_cpu, rtol, atol)
+            if failed.picture:
+                failed.message += "\n" + failed.picture
+            raise failed from None
         return
     if is_number(want):
         if isinstance(got, torch.Tensor):
@@ -123,6 +125,40 @@ def compare_values(
     except (AssertionError, TypeError, ValueError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "different values"
         raise CheckFailed(f"`{name}` has the wrong value ({first}).", value_failure=True) from None
+
+
+SIDE_BY_SIDE_LIMIT = 36  # elements; bigger tensors get only the largest difference
+
+
+def side_by_side(got: Any, want: Any, rtol: float, atol: float) -> str:
+    """Expected and the learner's values as two small grids, differing cells marked with *."""
+    import torch
+
+    if want.numel() > SIDE_BY_SIDE_LIMIT or want.dim() == 0 or want.dim() > 2:
+        return ""
+    g2, w2 = got.reshape(-1, want.shape[-1]), want.reshape(-1, want.shape[-1])
+    differs = ~torch.isclose(g2.double(), w2.double(), rtol=rtol, atol=atol, equal_nan=True)
+
+    def cell(value: Any) -> str:
+        number = value.item()
+        return f"{number:.4g}" if isinstance(number, float) else str(number)
+
+    cells_w = [[cell(v) for v in row] for row in w2]
+    cells_g = [[cell(v) for v in row] for row in g2]
+    width = max(len(c) for row in cells_w + cells_g for c in row)
+
+    def line(cells: list[str], marks: list[bool]) -> str:
+        return " ".join(
+            c.rjust(width) + ("*" if m else " ") for c, m in zip(cells, marks, strict=True)
+        )
+
+    left = [line(r, [False] * len(r)) for r in cells_w]
+    right = [line(r, [bool(m) for m in marks]) for r, marks in zip(cells_g, differs, strict=True)]
+    column = max(len(x) for x in [*left, "expected"]) + 4
+    rows = ["expected".ljust(column) + "yours"]
+    rows += [a.ljust(column) + b for a, b in zip(left, right, strict=True)]
+    rows.append("(* marks the values that differ)")
+    return "\n".join(rows)
 
 
 def wrong_value_message(name: str, got: Any, want: Any) -> str:

@@ -42,6 +42,8 @@ class CheckFailed(Exception):
         self.message = message
         # True for a wrong value, which a matching misconception's message replaces.
         self.value_failure = value_failure
+        # Expected and actual values drawn side by side, for a small tensor ("" otherwise).
+        self.picture = ""
 
 
 class RefView:
@@ -142,5 +144,5 @@ class Context:
     def call_learner(self, thunk: Callable[[], Any]) -> Any:
         """Run learner-side code: seeded, recorded, under the step's deadline."""
         seed_all()
-        with Recorder(self.log), deadline(self.timeout):
+        with Recorder(self.log, direct_forwards=".forward(" in self.code), deadline(self.timeout):
             return thunk()

@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tutor.checks.architecture import check_architecture
 from tutor.checks.calls import check_banned, check_no_loops, check_required
-from tutor.checks.compare import check_shape, compare_values, dtype_name
+from tutor.checks.compare import check_shape, compare_values, dtype_name, fmt_shape
 from tutor.checks.context import CheckFailed, CheckTimeout, Context, kind_of, with_article
+from tutor.checks.device_proof import check_device_move
 from tutor.checks.misconceptions import detect
 from tutor.checks.property import check_property
-from tutor.checks.spec import CALL_KINDS, KINDS, VALUE_KINDS
-from tutor.kernel.runner import short_traceback
+from tutor.checks.spec import ADVICE, CALL_KINDS, KINDS, VALUE_KINDS
+from tutor.checks.tips import tip_for
+from tutor.checks.training_loop import check_training_loop
+from tutor.kernel.explain import explain_specific, returns_none
+from tutor.kernel.runner import bare_traceback, short_traceback
 
 
 def _type_ok(value: Any, wanted: str) -> bool:
@@ -81,7 +86,21 @@ def check_shape_kind(ctx: Context, params: dict[str, Any], message: str | None) 
     try:
         check_shape(name, got, want_shape)
     except CheckFailed as failed:
-        raise CheckFailed(message or failed.message) from None
+        outer = outer_product_cause(ctx.log, tuple(got.shape), want_shape)
+        raise CheckFailed(message or outer or failed.message) from None
+
+
+def outer_product_cause(log: Any, got: tuple[int, ...], want: tuple[int, ...]) -> str | None:
+    """An (n, 1) @ (1, m) product made the wrong shape: the operands are in the wrong order."""
+    for left, right in getattr(log, "outer_products", []):
+        if (left[0], right[1]) == got and got != want:
+            return (
+                f"The result has shape {fmt_shape(got)} but should be {fmt_shape(want)}: "
+                f"{fmt_shape(left)} @ {fmt_shape(right)} is an outer product (every entry times "
+                "every entry), because the operands are in the wrong order. Swap them, so "
+                "the inner sizes that meet are the long ones: (1, k) @ (k, 1) gives (1, 1)."
+            )
+    return None
 
 
 def check_dtype(ctx: Context, params: dict[str, Any], message: str | None) -> None:
@@ -139,7 +158,8 @@ def check_close(ctx: Context, params: dict[str, Any], message: str | None) -> No
             raise CheckFailed(f"`{expr}` did not finish within {ctx.timeout:g} s.") from None
         except Exception as exc:
             raise CheckFailed(
-                f"Evaluating `{expr}` with your code failed:\n{short_traceback(exc)}"
+                f"Evaluating `{expr}` with your code failed:\n"
+                f"{short_traceback(exc, ctx.learner, ctx.code)}"
             ) from None
         want = ctx.eval_reference(expr)
     else:
@@ -149,7 +169,8 @@ def check_close(ctx: Context, params: dict[str, Any], message: str | None) -> No
         compare_values(label, got, want, params.get("rtol"), params.get("atol"))
     except CheckFailed as failed:
         if message and failed.value_failure:
-            raise CheckFailed(message, value_failure=True) from None
+            text = f"{message}\n{failed.picture}" if failed.picture else message
+            raise CheckFailed(text, value_failure=True) from None
         raise
 
 
@@ -161,10 +182,14 @@ def check_expr(ctx: Context, params: dict[str, Any], message: str | None) -> Non
             f"{message} (the check did not finish within {ctx.timeout:g} s)"
         ) from None
     except Exception as exc:
-        detail = short_traceback(exc).splitlines()[-1]
-        raise CheckFailed(f"{message} ({detail})", value_failure=True) from None
+        detail = bare_traceback(exc).splitlines()[-1]
+        why = explain_specific(exc, ctx.learner, ctx.code)
+        text = f"{message} ({detail})" + (f"\n{why}" if why else "")
+        raise CheckFailed(text, value_failure=True) from None
     if not ok:
-        raise CheckFailed(message or f"`{params['expr']}` is false.", value_failure=True)
+        text = message or f"`{params['expr']}` is false."
+        silent = returns_none(ctx.code, params["expr"])
+        raise CheckFailed(f"{silent} {text}" if silent else text, value_failure=True)
 
 
 CHECKS = {
@@ -178,6 +203,9 @@ CHECKS = {
     "banned": check_banned,
     "required": check_required,
     "no-loops": check_no_loops,
+    "architecture": check_architecture,
+    "device-move": check_device_move,
+    "training-loop": check_training_loop,
 }
 
 
@@ -187,14 +215,26 @@ def _run_one(ctx: Context, check: dict[str, Any]) -> CheckFailed | None:
         return CheckFailed(
             f"This step declares an unknown check kind {kind!r}: report this lesson."
         )
+    params = {k: v for k, v in check.get("params", {}).items() if k != ADVICE}
     try:
-        CHECKS[kind](ctx, check.get("params", {}), check.get("message"))
+        CHECKS[kind](ctx, params, check.get("message"))
     except CheckFailed as failed:
         return failed
     except CheckTimeout:
         return CheckFailed(f"A {kind} check of your code did not finish within {ctx.timeout:g} s.")
     except Exception as exc:  # a check that cannot run on this answer fails it, with the reason
-        return CheckFailed(f"Checking your answer ({kind}) failed: {short_traceback(exc)}")
+        return CheckFailed(
+            f"Checking your answer ({kind}) failed: {short_traceback(exc, ctx.learner, ctx.code)}"
+        )
+    return None
+
+
+def _advice(ctx: Context, checks: list[dict[str, Any]]) -> str | None:
+    """The first advice check that fails, as a tip: the answer works, a better way exists."""
+    for check in checks:
+        failed = _run_one(ctx, check)
+        if failed is not None:
+            return f"Tip: {failed.message}"
     return None
 
 
@@ -206,7 +246,8 @@ def run_checks(ctx: Context) -> dict[str, Any]:
                 "passed": False,
                 "messages": [f"`{name}` is not defined: your code must create `{name}`."],
             }
-    checks = list(ctx.step.get("checks", []))
+    every = list(ctx.step.get("checks", []))
+    checks = [c for c in every if not c.get("params", {}).get(ADVICE)]
     failure: tuple[int, CheckFailed] | None = None
     for index, check in enumerate(checks):
         if check["kind"] in CALL_KINDS or check["kind"] == "misconception":
@@ -223,7 +264,9 @@ def run_checks(ctx: Context) -> dict[str, Any]:
             failure = (index, failed)
             break
     if failure is None:
-        return {"passed": True, "messages": ["All checks pass."]}
+        tip = _advice(ctx, [c for c in every if c.get("params", {}).get(ADVICE)])
+        tip = tip or tip_for(ctx.code)
+        return {"passed": True, "messages": ["All checks pass.", *([tip] if tip else [])]}
     index, failed = failure
     messages = [failed.message]
     kind = checks[index]["kind"]
@@ -233,7 +276,8 @@ def run_checks(ctx: Context) -> dict[str, Any]:
                 continue
             found = detect(ctx, check.get("params", {}), check.get("message"))
             if found:
-                # A wrong value is replaced by the explanation; a shape failure keeps both.
-                messages = [found] if failed.value_failure else [*messages, found]
+                # A wrong value is replaced by the explanation; a shape failure keeps both,
+                # the cause first (a missing bias before the shape it changes).
+                messages = [found] if failed.value_failure else [found, *messages]
                 break
     return {"passed": False, "messages": messages}

@@ -98,7 +98,7 @@ def check_property(ctx: Context, params: dict[str, Any], message: str | None) ->
             ) from None
         except Exception as exc:
             raise CheckFailed(
-                f"`{name}` raised an error on this input:\n{shown}\n{short_traceback(exc)}"
+                f"`{name}` raised an error on this input:\n{shown}\n{short_traceback(exc, ctx.learner, ctx.code)}"
             ) from None
         try:
             compare_values(f"{name}(x)", got, want, params.get("rtol"), params.get("atol"))

@@ -1,7 +1,7 @@
 """Prove a catalog's exercises (``pytorch-tutor lint``): the checks must tell right from wrong.
 
-For every exercise: its declared checks are well formed; the reference solution passes; the
-starter fails; every wrong answer fails with a message containing its ``message`` (compared
+For every exercise: its declared checks are well formed; the reference solution and every
+other correct answer pass; the starter fails; every wrong answer fails with a message containing its ``message`` (compared
 case-insensitively). One kernel serves the whole catalog; each run starts from a fresh reset.
 """
 
@@ -46,6 +46,19 @@ def prove_step(kernel: object, step: ExerciseStep) -> list[str]:
     outcome = attempt(step.starter)
     if outcome is not None and outcome[0]:
         problems.append("the starter code passes the checks; it must fail")
+    for position, right in enumerate(step.correct_answers, start=1):
+        outcome = attempt(right.code)
+        if outcome is None:
+            break
+        label = f" ({right.note})" if right.note else ""
+        if not outcome[0]:
+            problems.append(
+                f"correct answer {position}{label} fails its checks: " + " / ".join(outcome[1])
+            )
+        elif right.tip and not any(right.tip.lower() in m.lower() for m in outcome[1][1:]):
+            problems.append(
+                f"correct answer {position}{label} passes without a tip containing {right.tip!r}"
+            )
     for position, wrong in enumerate(step.wrong_answers, start=1):
         outcome = attempt(wrong.code)
         if outcome is None:

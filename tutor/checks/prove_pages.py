@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.checks.prose import (
+    TRACEBACK,
     Block,
     Example,
     output_matches,
@@ -81,8 +82,20 @@ def page_setup(lesson: Lesson, catalog: Catalog, step: ConceptStep) -> tuple[str
     return found.setup + "\n" + rest, None
 
 
+def python_words(error: str) -> str:
+    """The error as Python printed it, without the kernel's plain-language line above it.
+
+    The kernel puts one explanation for the learner first, then the traceback (or, without frames
+    of the learner's own, the exception line alone); a page quotes Python's and torch's own words.
+    """
+    lines = error.strip().splitlines()
+    for index, line in enumerate(lines):
+        if TRACEBACK.match(line):
+            return "\n".join(lines[index:])
+    return "\n".join(lines[1:]) if len(lines) > 1 else error.strip()
+
+
 def _run(kernel: object, example: Example) -> Outcome:
-    from tutor.devices.errors import explain_mixed_device
     from tutor.kernel import Kernel
 
     assert isinstance(kernel, Kernel)
@@ -91,12 +104,7 @@ def _run(kernel: object, example: Example) -> Outcome:
         return Outcome(True, result.output)
     if result.status != "error":
         return Outcome(False, result.output, failure=result.error or result.status)
-    error = result.error
-    # The kernel explains mixed-device errors to learners; the page quotes torch's own words.
-    explanation = explain_mixed_device(error)
-    if explanation and error.endswith(explanation):
-        error = error[: -len(explanation)]
-    return Outcome(False, result.output, exception=error.strip())
+    return Outcome(False, result.output, exception=python_words(result.error))
 
 
 def _last_line(text: str) -> str:

@@ -20,6 +20,12 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "banned": (("calls",), ()),
     "required": (("calls",), ()),
     "no-loops": ((), ()),
+    "architecture": (("inputs",), ("name",)),
+    "device-move": ((), ("model", "device")),
+    "training-loop": (
+        (),
+        ("losses", "model", "criterion", "optimizer", "epochs", "loader", "min_drop"),
+    ),
     "misconception": (
         ("detector",),
         ("name", "function", "inputs", "dim", "expr", "scores", "labels", "bias", "activation"),
@@ -37,6 +43,10 @@ DETECTORS = (
 )
 
 TYPE_NAMES = ("Tensor", "Module", "callable", "float", "int", "number", "str", "path-exists")
+
+# Any check may say ``advice = true``: it is judged only once every other check passed, and its
+# failure turns into the passing verdict's tip (a better way), never into a failure.
+ADVICE = "advice"
 
 # Value checks whose generic message a matching misconception replaces.
 VALUE_KINDS = ("close", "expr", "property")
@@ -56,6 +66,10 @@ def check_problems(check: Check) -> list[str]:
         if name not in check.params
     ]
     for name in check.params:
+        if name == "advice":
+            if not isinstance(check.params[name], bool):
+                problems.append(f"check {check.kind!r}: 'advice' must be true or false")
+            continue
         if name not in required and name not in optional:
             problems.append(f"check {check.kind!r} has an unknown parameter {name!r}")
     if check.kind == "close" and "name" not in check.params and "expr" not in check.params:
@@ -71,6 +85,16 @@ def check_problems(check: Check) -> list[str]:
             f"unknown misconception detector {check.params.get('detector')!r} "
             f"(known: {', '.join(DETECTORS)})"
         )
+    if check.kind == "architecture":
+        inputs = check.params.get("inputs")
+        if (
+            not isinstance(inputs, list)
+            or not inputs
+            or not all(isinstance(i, str) for i in inputs)
+        ):
+            problems.append(
+                "check 'architecture': 'inputs' must be a non-empty list of expressions"
+            )
     if check.kind == "type":
         wanted = check.params.get("type")
         if not isinstance(wanted, str) or (wanted not in TYPE_NAMES and "." not in wanted):

@@ -29,8 +29,8 @@ def describe_summary(name: str, info: dict[str, Any]) -> str:
 def failure_sentence(result: RunResult) -> str:
     """The verdict line for a failed run: the exception line, or what stopped it and what remains.
 
-    A traceback or syntax error ends with the line that names the problem (``SyntaxError: ...``),
-    sometimes followed by an explanation; the ``File`` lines, code and caret stay in the output
+    The kernel puts a plain-language explanation first, and a traceback or syntax error ends with
+    the line that names the problem (``SyntaxError: ...``): the verdict is those two; the ``File`` lines, code and caret stay in the output
     pane. A timeout, crash or memory stop says what happened and what became of the variables.
     """
     if result.status != "error":
@@ -42,6 +42,9 @@ def failure_sentence(result: RunResult) -> str:
     indented = [i for i, line in enumerate(lines) if line[:1].isspace()]
     start = indented[-1] + 1 if indented else 0
     tail = [line for line in lines[start:] if line != TRACEBACK_HEADER]
+    if start and lines[0] != TRACEBACK_HEADER and not lines[0][:1].isspace():
+        # The kernel's plain-language explanation sits above the traceback: it leads the verdict.
+        tail.insert(0, lines[0])
     sentence = " ".join(line.strip() for line in tail) or result.error.strip()
     return " ".join(part for part in (sentence, result.notice) if part)
 

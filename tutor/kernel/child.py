@@ -43,9 +43,11 @@ class Child:
 
     def op_reset(self, request: dict[str, Any]) -> dict[str, Any]:
         """A fresh namespace with the step's setup run in it."""
+        from tutor.kernel.explain import remember_names
         from tutor.kernel.recorder import CallLog
         from tutor.kernel.runner import run_cell
 
+        remember_names(self.namespace)
         self.namespace = self.fresh()
         self.code = ""
         self.log = CallLog()
@@ -65,7 +67,7 @@ class Child:
         if filename in ("<answer>", "<solution>"):  # a skip's reference run is the answer now
             self.code = code
             self.log = CallLog()
-            with Recorder(self.log):
+            with Recorder(self.log, direct_forwards=".forward(" in code):
                 result = run_cell(code, filename, self.namespace, send)
         else:
             result = run_cell(code, filename, self.namespace, send)

@@ -1,7 +1,8 @@
 """Recording what the learner's code calls, for the ``banned``/``required`` checks and detectors.
 
 Runs only in the child. A ``TorchFunctionMode`` sees every torch function and Tensor method call;
-a global module forward pre-hook sees ``nn.Softmax()(x)`` and friends; counters on
+a global module forward pre-hook sees ``nn.Softmax()(x)`` and friends, and a profile
+function sees ``model.forward(x)`` called directly from learner code (hooks miss it); counters on
 ``zero_grad`` and a global optimizer step hook let the missing-zero-grad detector count steps.
 Each call name is stored once with the learner's line where it first happened.
 """
@@ -47,6 +48,9 @@ class CallLog:
         self.optimizer_steps = 0
         self.backwards = 0
         self.square_broadcasts: list[tuple[int, ...]] = []
+        # (n, 1) @ (1, m) products with n or m above 1: an outer product, usually swapped operands.
+        self.outer_products: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        self.direct_forwards = 0  # model.forward(x) calls, which module hooks miss
 
     def note(self, name: str) -> None:
         if name not in self.calls:
@@ -64,11 +68,15 @@ class CallLog:
 class Recorder:
     """A context manager that fills a ``CallLog`` while learner code runs (nesting is fine)."""
 
-    def __init__(self, log: CallLog) -> None:
+    def __init__(self, log: CallLog, *, direct_forwards: bool = True) -> None:
         self.log = log
+        # The profile function that sees model.forward(x) costs time on every Python call; callers
+        # that know the code has no ".forward(" turn it off.
+        self.direct_forwards = direct_forwards
         self._mode: Any = None
         self._handles: list[Any] = []
         self._patched: list[tuple[Any, str, Any]] = []
+        self._profile: Any = None
 
     def __enter__(self) -> CallLog:
         import torch
@@ -76,6 +84,7 @@ class Recorder:
 
         log = self.log
         comparisons = {"__eq__", "eq"}
+        products = {"mm", "matmul", "__matmul__"}
 
         class _Mode(TorchFunctionMode):
             """Notes each torch function and checks comparisons for an (N, N) broadcast."""
@@ -87,6 +96,16 @@ class Recorder:
                 if name == "Tensor.backward":
                     log.backwards += 1
                 result = func(*args, **(kwargs or {}))
+                if getattr(func, "__name__", "") in products and len(args) == 2:
+                    a, b = args
+                    if (
+                        isinstance(a, torch.Tensor)
+                        and isinstance(b, torch.Tensor)
+                        and a.dim() == b.dim() == 2
+                        and a.shape[1] == 1
+                        and max(a.shape[0], b.shape[1]) > 1
+                    ):
+                        log.outer_products.append((tuple(a.shape), tuple(b.shape)))
                 if getattr(func, "__name__", "") in comparisons and len(args) == 2:
                     a, b = args
                     if (
@@ -114,6 +133,22 @@ class Recorder:
             log.optimizer_steps += 1
             log.note("Optimizer.step")
 
+        def profile(frame: Any, event: str, _arg: Any) -> None:
+            # model.forward(x) skips the forward hooks: note a forward called from learner code.
+            if event != "call" or frame.f_code.co_name != "forward":
+                return
+            caller = frame.f_back
+            if caller is None or caller.f_code.co_filename not in LEARNER_FILES:
+                return
+            module = frame.f_locals.get("self")
+            if isinstance(module, torch.nn.Module):
+                forward_hook(module, ())
+                log.direct_forwards += 1
+
+        self._profile = sys.getprofile()
+        if self.direct_forwards:
+            sys.setprofile(profile)
+
         from torch.nn.modules.module import register_module_forward_pre_hook
         from torch.optim.optimizer import register_optimizer_step_pre_hook
 
@@ -136,6 +171,7 @@ class Recorder:
         return log
 
     def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self._profile)
         for handle in self._handles:
             handle.remove()
         for owner, attr, original in self._patched:

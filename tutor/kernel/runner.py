@@ -104,7 +104,24 @@ def syntax_message(exc: SyntaxError) -> str:
     return "\n".join(lines)
 
 
-def short_traceback(exc: BaseException) -> str:
+def short_traceback(
+    exc: BaseException, namespace: dict[str, Any] | None = None, code: str = ""
+) -> str:
+    """A plain-language line about the error, then the traceback cut to the learner's frames."""
+    from tutor.kernel.explain import explain
+
+    explanation = None
+    if isinstance(exc, RuntimeError):
+        from tutor.devices.errors import explain_mixed_device
+
+        # torch's own wording ("Expected all tensors to be on the same device...") names no fix.
+        explanation = explain_mixed_device(str(exc))
+    if explanation is None:
+        explanation = explain(exc, namespace, code)
+    return explanation + "\n" + bare_traceback(exc)
+
+
+def bare_traceback(exc: BaseException) -> str:
     """The traceback cut down to the learner's own frames, then the exception line."""
     if isinstance(exc, SyntaxError) and exc.filename in LEARNER_FILES:
         return syntax_message(exc)
@@ -113,13 +130,6 @@ def short_traceback(exc: BaseException) -> str:
     parts = ["Traceback (most recent call last):\n"] if frames else []
     parts.extend(traceback.format_list(frames))
     parts.extend(traceback.format_exception_only(type(exc), exc))
-    if isinstance(exc, RuntimeError):
-        from tutor.devices.errors import explain_mixed_device
-
-        # torch's own wording ("Expected all tensors to be on the same device...") names no fix.
-        explanation = explain_mixed_device(str(exc))
-        if explanation:
-            parts.append(explanation)
     return "".join(parts).rstrip()
 
 
@@ -225,7 +235,7 @@ def run_cell(
             "the tutor does not stop for it: remove the call."
         )
     except BaseException as exc:  # the learner's error, whatever it is, becomes a message
-        status, error = "error", short_traceback(exc)
+        status, error = "error", short_traceback(exc, namespace, code)
     finally:
         out.flush()
         err.flush()

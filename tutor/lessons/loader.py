@@ -17,6 +17,7 @@ from tutor.lessons.model import (
     PICTURES,
     Check,
     ConceptStep,
+    CorrectAnswer,
     ExerciseStep,
     Glossary,
     Lesson,
@@ -73,6 +74,7 @@ STEP_FIELDS: dict[str, dict[str, FieldSpec]] = {
         "defines": _STR_LIST,
         "checks": _spec(list, name="list of tables"),
         "wrong_answers": _spec(list, name="list of tables"),
+        "correct_answers": _spec(list, name="list of tables"),
         "timeout": _NUMBER,
         "terms": _STR_LIST,
     },
@@ -89,6 +91,7 @@ STEP_FIELDS: dict[str, dict[str, FieldSpec]] = {
     },
 }
 WRONG_ANSWER_FIELDS = {"code": _REQ_STR, "message": _REQ_STR}
+CORRECT_ANSWER_FIELDS = {"code": _REQ_STR, "note": _STR, "tip": _STR}
 TERM_FIELDS = {
     "term": _REQ_STR,
     "definition": _REQ_STR,
@@ -238,6 +241,14 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
             continue
         if _check_fields(item, WRONG_ANSWER_FIELDS, report, label, lambda _k: None):
             wrong.append(WrongAnswer(item["code"], item["message"]))
+    correct = []
+    for position, item in enumerate(raw.get("correct_answers", []), start=1):
+        label = f"{what}: correct answer {position}"
+        if not isinstance(item, dict):
+            report.add(f"{label} must be a table with 'code'", where("correct_answers"))
+            continue
+        if _check_fields(item, CORRECT_ANSWER_FIELDS, report, label, lambda _k: None):
+            correct.append(CorrectAnswer(item["code"], item.get("note", ""), item.get("tip", "")))
     timeout = raw.get("timeout", 5.0)
     if timeout <= 0:
         report.add(f"{what}: 'timeout' must be positive seconds", where("timeout"))
@@ -253,6 +264,7 @@ def _build_step(lesson_id: str, raw: Any, index: int, report: _Reporter) -> Step
         defines=_tuple(raw, "defines"),
         checks=tuple(checks),
         wrong_answers=tuple(wrong),
+        correct_answers=tuple(correct),
         timeout=float(timeout),
         terms=_tuple(raw, "terms"),
     )

@@ -40,6 +40,16 @@ class WrongAnswer:
 
 
 @dataclass(frozen=True)
+class CorrectAnswer:
+    """Another right way to solve an exercise (``lint`` proves it passes); ``note`` says which,
+    and ``tip``, when given, is text the passing verdict's tip must contain."""
+
+    code: str
+    note: str = ""
+    tip: str = ""
+
+
+@dataclass(frozen=True)
 class StepBase:
     """Fields every step has. ``id`` is the short id; ``full_id`` is ``lesson.step``."""
 
@@ -80,6 +90,7 @@ class ExerciseStep(StepBase):
     defines: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
     wrong_answers: tuple[WrongAnswer, ...] = ()
+    correct_answers: tuple[CorrectAnswer, ...] = ()
     timeout: float = 5.0
     terms: tuple[str, ...] = ()
     kind: Literal["exercise"] = "exercise"
