@@ -13,7 +13,8 @@ blocks only the calling thread. Safety rules:
 * A timeout, crash or memory stop is always a failed run, never a pass.
 
 With ``spare=True`` a second child imports torch in the background, so a restart costs only the
-replay instead of a torch import.
+replay instead of a torch import. A kernel forked from the warm template (``tutor.processes``)
+needs no spare: a fresh fork starts in milliseconds, so none is kept while the template is up.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import IO, Any
 
 from tutor.kernel.protocol import decode, encode, step_to_dict
 from tutor.lessons.model import ExerciseStep
+from tutor.processes import template
 
 OutputCallback = Callable[[str, str], None]  # (stream, text)
 
@@ -79,17 +81,37 @@ class KernelError(Exception):
 
 
 class _Process:
-    """One child process with a reader thread for protocol lines and a drain for its stderr."""
+    """One child process with a reader thread for protocol lines and a drain for its stderr.
+
+    The child is forked from the warm template when there is one (milliseconds, torch already
+    imported), else a fresh interpreter as ``python -m tutor.kernel.child``. While the template is
+    still importing torch the launch waits for it in a thread: a second torch import next to it
+    would only compete for the same cores and double the memory.
+    """
 
     def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.proc: Any = None  # a subprocess.Popen, or a template.ForkedKernel, once launched
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.ready = threading.Event()
+        self.launched = threading.Event()
+        self._closing = False
+        self._guard = threading.Lock()
+        if template.state() == "starting":
+            threading.Thread(target=self._launch, name="kernel-launch", daemon=True).start()
+        else:
+            self._launch()
+
+    def _popen(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
-        env["PYTORCH_TUTOR_KERNEL_THREADS"] = str(threads)
+        env["PYTORCH_TUTOR_KERNEL_THREADS"] = str(self.threads)
         env["PYTHONUNBUFFERED"] = "1"
-        env.setdefault("OMP_NUM_THREADS", str(threads))
+        env.setdefault("OMP_NUM_THREADS", str(self.threads))
         # The child must import this very package, wherever the parent found it.
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "tutor.kernel.child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -98,12 +120,34 @@ class _Process:
             # Its own session: a Ctrl-C in the terminal reaches the parent only.
             start_new_session=True,
         )
-        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
-        self.ready = threading.Event()
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
-        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
+
+    def _launch(self) -> None:
+        proc: Any = None
+        try:
+            if template.wait(READY_TIMEOUT):
+                proc = template.popen_kernel(self.threads)
+            if proc is None:
+                proc = self._popen()
+        except OSError as exc:
+            self.stderr_tail.append(f"{exc}\n")
+        with self._guard:
+            self.proc = proc
+            closing = self._closing
+        if proc is None:
+            self.messages.put(_EOF)
+            self.launched.set()
+            self.ready.set()
+            return
+        assert proc.stdout is not None and proc.stderr is not None
+        threading.Thread(target=self._read, args=(proc.stdout,), daemon=True).start()
+        threading.Thread(target=self._drain, args=(proc.stderr,), daemon=True).start()
+        self.launched.set()
+        if closing:
+            self.kill()
+
+    @property
+    def pid(self) -> int | None:
+        return int(self.proc.pid) if self.proc is not None else None
 
     def _read(self, stream: IO[bytes]) -> None:
         for line in stream:
@@ -123,9 +167,13 @@ class _Process:
             self.stderr_tail.append(line.decode("utf-8", "replace"))
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        if not self.launched.is_set():
+            return not self._closing
+        return self.proc is not None and self.proc.poll() is None
 
     def send(self, message: dict[str, Any]) -> bool:
+        if self.proc is None:
+            return False
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(encode(message))
@@ -137,18 +185,24 @@ class _Process:
     def rss_bytes(self) -> int:
         """Resident memory of the child (Linux /proc); 0 where that cannot be read."""
         try:
-            with open(f"/proc/{self.proc.pid}/statm", "rb") as statm:
+            with open(f"/proc/{self.pid}/statm", "rb") as statm:
                 return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError, IndexError):
             return 0
 
     def interrupt(self) -> None:
+        if self.proc is None:
+            return
         try:
             self.proc.send_signal(signal.SIGINT)
         except OSError:
             pass
 
     def kill(self) -> None:
+        with self._guard:
+            self._closing = True
+            if self.proc is None:  # still launching: the launch thread kills it
+                return
         try:
             self.proc.kill()
         except OSError:
@@ -166,7 +220,7 @@ class _Process:
 
     def close(self) -> None:
         """Ask the child to leave (closing stdin ends its loop), then make sure."""
-        if not self.ready.is_set():  # still importing torch: nothing to finish
+        if not self.ready.is_set() or self.proc is None:  # still importing torch: nothing to finish
             self.kill()
             return
         try:
@@ -219,7 +273,7 @@ class Kernel:
         kernel = cls(**kwargs)
         with kernel._lock:
             kernel._proc = _Process(kernel.threads)
-            if kernel.use_spare:
+            if kernel._wants_spare():
                 kernel._spare = _Process(kernel.threads)
         return kernel
 
@@ -240,13 +294,16 @@ class Kernel:
 
     def _take_spare(self) -> _Process | None:
         spare, self._spare = self._spare, None
-        if self.use_spare:
+        if self._wants_spare():
             self._spare = _Process(self.threads)
         if spare is not None and spare.alive():
             return spare
         if spare is not None:
             spare.kill()
         return None
+
+    def _wants_spare(self) -> bool:
+        return self.use_spare and template.state() not in ("starting", "ready")
 
     def close(self) -> None:
         with self._lock:
@@ -257,7 +314,7 @@ class Kernel:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.proc.pid if self._proc else None
+        return self._proc.pid if self._proc else None
 
     # Requests --------------------------------------------------------------------------------
     def _request(

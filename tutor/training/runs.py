@@ -33,6 +33,8 @@ HEARTBEAT_STALE_S = 20.0
 HEARTBEAT_EVERY_S = 2.0
 # A just-started process may not have written its first heartbeat yet.
 STARTUP_GRACE_S = 60.0
+# The name (``/proc/PID/comm``) a run forked from the warm template gives itself.
+RUN_PROCESS_NAME = "tutor-run"
 
 
 class RunNotFound(LookupError):
@@ -111,6 +113,13 @@ def start(run_dir: Path, resume: bool = False) -> int:
         raise RunBusy(f"The run {run_dir.name} is already running.")
     with contextlib.suppress(FileNotFoundError):
         (run_dir / "state.json").unlink()
+    # Forked from the warm template when it is up (torch already imported), else a fresh process.
+    from tutor.processes import template
+
+    pid = template.launch_run(run_dir, resume)
+    if pid is not None:
+        _mark_started(run_dir, pid)
+        return pid
     command = [sys.executable, "-m", "tutor.training.run", str(run_dir)]
     if resume:
         command.append("--resume")
@@ -130,10 +139,14 @@ def start(run_dir: Path, resume: bool = False) -> int:
             env=env,
             close_fds=True,
         )
-    # Written here too, so the run counts as running from the first moment.
-    atomic_write_text(run_dir / "pid", str(process.pid))
-    atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
+    _mark_started(run_dir, process.pid)
     return process.pid
+
+
+def _mark_started(run_dir: Path, pid: int) -> None:
+    # Written here too, so the run counts as running from the first moment.
+    atomic_write_text(run_dir / "pid", str(pid))
+    atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
 
 
 def _read_float(path: Path) -> float | None:
@@ -159,8 +172,11 @@ def pid_alive(pid: int) -> bool:
                 with contextlib.suppress(ChildProcessError, OSError):
                     os.waitpid(pid, os.WNOHANG)  # our own child: reap it
                 return False
-            # A recycled pid belongs to some other program.
-            return b"tutor.training.run" in (proc / "cmdline").read_bytes()
+            # A recycled pid belongs to some other program. A run forked from the template has
+            # the template's command line and names itself instead.
+            if b"tutor.training.run" in (proc / "cmdline").read_bytes():
+                return True
+            return (proc / "comm").read_text().strip() == RUN_PROCESS_NAME
         except (OSError, IndexError):
             return False
     return True
