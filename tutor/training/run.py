@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.atomic import atomic_write_text
-from tutor.training import runs
+from tutor.training import runs, summary
 from tutor.training.trainer import keep_on_resume
 
 
@@ -27,12 +27,19 @@ class FileSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.brief = summary.from_events(runs.read_events(path.parent))
         self.handle = path.open("a", encoding="utf-8")
 
     def emit(self, event: dict[str, Any]) -> None:
         event.setdefault("at", round(time.time(), 3))
         self.handle.write(json.dumps(event) + "\n")
         self.handle.flush()
+        if self.brief.observe(event):
+            self._write_summary()
+
+    def _write_summary(self) -> None:
+        self.brief.metrics_bytes = summary.file_size(self.handle.fileno())
+        summary.write(self.path.parent, self.brief)
 
     def truncate_after(self, step: int, next_epoch: int) -> None:
         """Drop the events a resume makes untrue; the file is replaced atomically."""
@@ -42,6 +49,8 @@ class FileSink:
         ]
         atomic_write_text(self.path, "".join(json.dumps(e) + "\n" for e in kept))
         self.handle = self.path.open("a", encoding="utf-8")
+        self.brief = summary.from_events(kept)
+        self._write_summary()
 
     def close(self) -> None:
         self.handle.close()

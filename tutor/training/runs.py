@@ -2,8 +2,8 @@
 
 A run folder (``paths.runs_dir()/<run-id>/``) holds ``config.json``, ``metrics.jsonl`` (one event per
 line, appended by the run), ``heartbeat`` (rewritten every few seconds), ``pid``, ``log`` (the
-process's stdout and stderr), ``state.json`` (written when the run ends) and
-``checkpoints/last.pt``. The process runs in its own session with no terminal, so closing the app or
+process's stdout and stderr), ``summary.json`` (what a listing shows, see ``summary``),
+``state.json`` (written when the run ends) and ``checkpoints/last.pt``. The process runs in its own session with no terminal, so closing the app or
 losing an SSH connection leaves it going. Nothing here imports torch.
 """
 
@@ -238,16 +238,16 @@ def info(run_dir: Path) -> RunInfo:
         if (run_dir / "config.json").exists()
         else 0.0,
     )
-    for event in read_events(run_dir):
-        kind = event.get("event")
-        if kind == "start":
-            run.device = str(event.get("device", ""))
-        elif kind == "epoch":
-            run.epoch = int(event.get("epoch", 0))
-            run.val_accuracy = event.get("val_accuracy")
-            run.train_loss = event.get("train_loss")
-        elif kind in ("failed", "stopped") and not run.message:
-            run.message = str(event.get("message", ""))
+    # The run's small summary, not its whole metrics file: listing many runs stays quick.
+    from tutor.training import summary
+
+    brief = summary.for_listing(run_dir, state == "running", lambda: read_events(run_dir))
+    run.device = brief.device
+    run.epoch = brief.epoch
+    run.val_accuracy = brief.val_accuracy
+    run.train_loss = brief.train_loss
+    if not run.message:
+        run.message = brief.message
     return run
 
 
