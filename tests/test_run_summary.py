@@ -29,6 +29,7 @@ def finished_run(write_summary: bool) -> Path:
         sink = FileSink(run_dir / "metrics.jsonl")
         for event in EVENTS:
             sink.emit(dict(event))
+        sink.write_summary()  # as the run does once its state.json is written
         sink.close()
     else:
         (run_dir / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in EVENTS))
@@ -105,6 +106,7 @@ def test_a_stopped_runs_message_comes_from_its_summary() -> None:
     sink = FileSink(run_dir / "metrics.jsonl")
     sink.emit({"event": "start", "device": "cpu"})
     sink.emit({"event": "stopped", "step": 7, "message": "Stopped at step 7."})
+    sink.write_summary()
     sink.close()
     (run_dir / "state.json").write_text(json.dumps({"state": "stopped", "message": ""}))
     assert runs.info(run_dir).message == "Stopped at step 7."

@@ -18,6 +18,8 @@ from typing import Any
 from tutor.cli import UsageError
 from tutor.cli.common import fail, print_json
 
+# The longest a followed run may take between its final event and its state.json.
+SETTLE_S = 10.0
 POLL_S = 0.2
 
 
@@ -331,6 +333,10 @@ def follow(run_dir: Path, as_json: bool, resumed_at: float | None = None) -> int
             final = event
             if as_json:
                 print_json({k: v for k, v in event.items() if k != "losses"})
+    # The run writes its final event just before state.json: give it a moment to record its end.
+    settle = time.monotonic() + SETTLE_S
+    while final and runs.run_state(run_dir)[0] == "running" and time.monotonic() < settle:
+        time.sleep(0.02)
     state, message = runs.run_state(run_dir)
     if state == "done":
         if not as_json:

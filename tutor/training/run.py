@@ -34,10 +34,12 @@ class FileSink:
         event.setdefault("at", round(time.time(), 3))
         self.handle.write(json.dumps(event) + "\n")
         self.handle.flush()
-        if self.brief.observe(event):
-            self._write_summary()
+        # A final event's summary is written after state.json (``_finish``): a follower that sees
+        # the final event reads the run's state at once and must find it ended.
+        if self.brief.observe(event) and event.get("event") not in ("done", "failed", "stopped"):
+            self.write_summary()
 
-    def _write_summary(self) -> None:
+    def write_summary(self) -> None:
         self.brief.metrics_bytes = summary.file_size(self.handle.fileno())
         summary.write(self.path.parent, self.brief)
 
@@ -50,7 +52,7 @@ class FileSink:
         atomic_write_text(self.path, "".join(json.dumps(e) + "\n" for e in kept))
         self.handle = self.path.open("a", encoding="utf-8")
         self.brief = summary.from_events(kept)
-        self._write_summary()
+        self.write_summary()
 
     def close(self) -> None:
         self.handle.close()
@@ -71,6 +73,7 @@ def _finish(run_dir: Path, state: str, message: str, sink: FileSink, final: dict
         run_dir / "state.json",
         json.dumps({"state": state, "message": message, "ended_at": time.time()}),
     )
+    sink.write_summary()
 
 
 def main(argv: list[str]) -> int:
