@@ -24,10 +24,11 @@ CHILD = r"""
 import json, os, signal, sys
 import multiprocessing.resource_tracker
 
-# As run_app does: the tracker, then the warm template (a no-op with PYTORCH_TUTOR_TEMPLATE=0).
+# As run_app does: the tracker, and the warm template asked for (the app starts it after its
+# first frame; a no-op with PYTORCH_TUTOR_TEMPLATE=0).
 multiprocessing.resource_tracker.ensure_running()
 from tutor.processes import template
-template.start()
+template.request()
 from tutor.ui.app import TutorApp
 
 class Probe(TutorApp):

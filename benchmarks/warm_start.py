@@ -41,7 +41,7 @@ import multiprocessing.resource_tracker
 def main():
     multiprocessing.resource_tracker.ensure_running()
     from tutor.processes import template
-    template.start()  # as run_app does (a no-op with PYTORCH_TUTOR_TEMPLATE=0)
+    template.request()  # as run_app does (a no-op with PYTORCH_TUTOR_TEMPLATE=0)
     from tutor.ui.app import TutorApp
     mode = sys.argv[1]
 
@@ -50,6 +50,10 @@ def main():
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             if mode == "f5":
+                for _ in range(200):  # the app starts the template after its first frame
+                    if template.state() != "off" or not template.enabled():
+                        break
+                    await asyncio.sleep(0.01)
                 template.wait(300)
                 await asyncio.sleep(1.0)  # the learner reads a moment
                 from tutor.training import runs
@@ -129,7 +133,9 @@ def cli_first_step(home: str, cache: bool) -> float:
     env = env_for(home, False, PYTORCH_TUTOR_DATASET_CACHE="1" if cache else "0")
     command = [sys.executable, "-m", "tutor", "train", "mlp", "--epochs", "1", "--json"]
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout is not None
     seconds = float("nan")
     for line in proc.stdout:

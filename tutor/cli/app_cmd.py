@@ -14,11 +14,11 @@ def run_app(start: str | None = None) -> int:
 
     # A data folder that cannot be made is reported by the CLI in one sentence, before any screen.
     home_dir()
-    # The warm template imports torch in its own process while the first screen is drawn, so
-    # kernels and runs fork from it in milliseconds later (it ends when the app ends).
+    # The app starts the warm template after its first frame: it imports torch in its own
+    # process, and kernels and runs fork from it in milliseconds (it ends when the app ends).
     from tutor.processes import template
     from tutor.ui.app import TutorApp
 
-    template.start()
+    template.request()
     TutorApp(start=start).run()
     return 0

@@ -11,9 +11,10 @@ fresh interpreter whenever the template is not ready (``launch_run`` and ``popen
 None). The server lives as long as the process that started it (it ends when that process's end
 of its "alive" pipe closes); runs forked from it detach and outlive both.
 
-Textual replaces ``sys.stderr`` with an object without a file descriptor, which breaks
-multiprocessing's resource tracker: ``start`` must be called, or
-``multiprocessing.resource_tracker.ensure_running()`` must have run, before ``App.run``.
+The app asks for it before ``App.run`` (``request``) and starts it after its first frame
+(``start_if_requested``), so torch's import does not compete with drawing the first screen.
+Textual replaces ``sys.stderr`` with an object without a file descriptor, which breaks starting
+multiprocessing's resource tracker: ``request`` starts the tracker while stderr is still real.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _state = "off"
 _ready = threading.Event()
 _settled = threading.Event()  # ready or failed
 _kernels: list[ForkedKernel] = []
+_requested = False
 
 
 def enabled() -> bool:
@@ -78,6 +80,25 @@ def _server_alive() -> bool:
         except OSError:
             return False
         return True
+
+
+def request() -> None:
+    """Ask for a template, to be started by ``start_if_requested`` (the app: after its first frame).
+
+    Call it before ``App.run``: it also starts multiprocessing's resource tracker, which cannot be
+    started once Textual has replaced ``sys.stderr``.
+    """
+    global _requested
+    _requested = True
+    import multiprocessing.resource_tracker
+
+    multiprocessing.resource_tracker.ensure_running()
+
+
+def start_if_requested() -> None:
+    """Start the template if ``request`` asked for one (tests and the CLI never do)."""
+    if _requested:
+        start()
 
 
 def start() -> None:

@@ -63,6 +63,10 @@ class TutorApp(App[None]):
         self.progress: Progress | None = None
 
     def on_mount(self) -> None:
+        from tutor.processes import template
+
+        # After the first frame: torch's import in the template must not delay drawing it.
+        self.call_after_refresh(template.start_if_requested)
         try:
             self._open_db()
         except CorruptDatabase as exc:
