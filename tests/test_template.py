@@ -176,3 +176,64 @@ def test_kernels_forked_from_the_template_keep_the_kernels_promises(warm_templat
         assert result.status == "memory"
     finally:
         kernel.close()
+
+
+def test_runs_forked_from_the_template_stop_survive_kill_9_and_resume_bit_for_bit(
+    warm_template: None, small_fashion_mnist: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    from tutor.training import checkpoint
+    from tutor.training.config import TrainConfig
+    from tutor.training.trainer import ListSink, train
+
+    config = TrainConfig(
+        model="mlp-dropout",
+        epochs=3,
+        batch_size=16,
+        device="cpu",
+        threads=1,
+        log_every=2,
+        step_delay=0.05,
+    )
+    reference = TrainConfig.from_dict({**config.to_dict(), "step_delay": 0.0})
+    train(reference, tmp_path / "reference.pt", ListSink())
+
+    def forked(pid: int) -> bool:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == runs.RUN_PROCESS_NAME
+
+    run_dir = runs.create_run(config)
+    assert forked(runs.start(run_dir))
+    wait_for(lambda: len(steps(run_dir)) >= 2, "the first steps")
+    assert runs.stop(run_dir, wait_s=60)
+    assert runs.run_state(run_dir)[0] == "stopped"
+    stopped_at = checkpoint.load_checkpoint(runs.checkpoint_path(run_dir))
+    assert stopped_at["epoch"] == 1 and 0 < stopped_at["step_in_epoch"] < 25
+
+    pid = runs.start(run_dir, resume=True)
+    assert forked(pid)
+    wait_for(lambda: any(e.get("epoch") == 2 for e in steps(run_dir)), "a step of epoch 2")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: runs.run_state(run_dir)[0] == "failed", "the killed run to count as failed")
+    assert "resume" in runs.run_state(run_dir)[1]
+
+    assert forked(runs.start(run_dir, resume=True))
+    wait_for(lambda: runs.run_state(run_dir)[0] != "running", "the run to finish", 300)
+    assert runs.run_state(run_dir) == ("done", "")
+    ours = checkpoint.load_checkpoint(runs.checkpoint_path(run_dir))["model"]
+    theirs = checkpoint.load_checkpoint(tmp_path / "reference.pt")["model"]
+    for key in theirs:
+        assert torch.equal(ours[key], theirs[key]), key
+    listed = runs.info(run_dir)
+    assert (listed.epoch, listed.state) == (3, "done")
+
+
+def test_a_template_turned_off_is_never_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(template.DISABLE_ENV, "0")
+    monkeypatch.setattr(template, "_requested", False)  # put back afterwards: later apps start none
+    template.request()
+    template.start_if_requested()
+    assert template.state() == "off"
+    assert not template.wait(0.1)
+    assert template.launch_run(Path("/nonexistent"), resume=False) is None
+    assert template.popen_kernel(1) is None

@@ -137,7 +137,7 @@ def _settle(new_state: str) -> None:
 
 def _warm_up() -> None:
     try:
-        probe = _context().Process(target=forked.ping, name="tutor-template-probe")
+        probe = _context().Process(target=forked.ping, name="tutor-template-probe", daemon=True)
         probe.start()
         probe.join(START_TIMEOUT_S)
         _settle("ready" if probe.exitcode == 0 else "failed")
