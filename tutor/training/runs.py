@@ -3,8 +3,10 @@
 A run folder (``paths.runs_dir()/<run-id>/``) holds ``config.json``, ``metrics.jsonl`` (one event per
 line, appended by the run), ``heartbeat`` (rewritten every few seconds), ``pid``, ``log`` (the
 process's stdout and stderr), ``summary.json`` (what a listing shows, see ``summary``),
-``state.json`` (written when the run ends) and ``checkpoints/last.pt``. The process runs in its own session with no terminal, so closing the app or
-losing an SSH connection leaves it going. Nothing here imports torch.
+``state.json`` (written when the run ends) and ``checkpoints/last.pt``. The process runs in its own
+session with no terminal, so closing the app or losing an SSH connection leaves it going; in the
+app it is forked from the warm template when that is up (``tutor.processes``). Nothing here
+imports torch.
 """
 
 from __future__ import annotations
