@@ -1,6 +1,6 @@
 """Time from process start to the first screen ready, headless; and whether torch was imported.
 
-Run: .venv/bin/python benchmarks/startup.py [--runs N] [--resume] [--no-template]
+Run: .venv/bin/python benchmarks/startup.py [--runs N] [--resume] [--no-template | --compare]
 Each run is a fresh `python` process that starts the real app headless (bundled lessons, a temp
 PYTORCH_TUTOR_HOME) and exits on Textual's Ready event (the first frame is on screen). The parent
 measures wall time from just before spawning the process to reading its report. With --resume the
@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument(
         "--no-template", action="store_true", help="do not start the warm template (as before)"
     )
+    parser.add_argument(
+        "--compare", action="store_true", help="alternate runs with and without the template"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         if args.resume:
@@ -82,6 +85,14 @@ def main() -> None:
             db.close()
         template = not args.no_template
         one_run(home, template)  # warm the OS file cache and create the database once
+        if args.compare:
+            pairs = [(one_run(home, True)[0], one_run(home, False)[0]) for _ in range(args.runs)]
+            print(
+                f"first screen ready, alternating: with the template median "
+                f"{statistics.median(a for a, _ in pairs):.3f} s, without "
+                f"{statistics.median(b for _, b in pairs):.3f} s over {args.runs} runs each"
+            )
+            return
         results = [one_run(home, template) for _ in range(args.runs)]
     times = sorted(t for t, _ in results)
     print(

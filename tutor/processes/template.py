@@ -11,8 +11,8 @@ fresh interpreter whenever the template is not ready (``launch_run`` and ``popen
 None). The server lives as long as the process that started it (it ends when that process's end
 of its "alive" pipe closes); runs forked from it detach and outlive both.
 
-The app asks for it before ``App.run`` (``request``) and starts it after its first frame
-(``start_if_requested``), so torch's import does not compete with drawing the first screen.
+The app asks for it before ``App.run`` (``request``) and starts it on its Ready event, once its
+first frame is on screen (``start_if_requested``), so torch's import does not compete with drawing the first screen.
 Textual replaces ``sys.stderr`` with an object without a file descriptor, which breaks starting
 multiprocessing's resource tracker: ``request`` starts the tracker while stderr is still real.
 """
@@ -59,9 +59,15 @@ def _context() -> Any:
 
 
 def state() -> str:
-    """off, starting, ready or failed (a ready template whose server died is ``failed``)."""
+    """off, starting, ready or failed (a ready template whose server died is ``failed``).
+
+    A template asked for (``request``) but not started yet is ``starting`` already: a kernel
+    launched before the app's first frame then waits for it instead of importing torch itself.
+    """
     if _state == "ready" and not _server_alive():
         return "failed"
+    if _state == "off" and _requested and enabled():
+        return "starting"
     return _state
 
 
@@ -146,7 +152,7 @@ def _warm_up() -> None:
 
 
 def wait(timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for a starting template; True when it is ready."""
+    """Wait up to ``timeout`` seconds for a starting (or asked for) template; True when ready."""
     if state() == "starting":
         _settled.wait(timeout)
     return state() == "ready"
@@ -266,8 +272,9 @@ def _kill_kernels() -> None:
 def stop() -> None:
     """Stop using the template: later kernels and runs start fresh processes (its server, idle,
     ends with this process)."""
-    global _state
+    global _state, _requested
     with _lock:
         _state = "off"
+        _requested = False
         _ready.clear()
         _settled.set()

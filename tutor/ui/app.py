@@ -63,10 +63,6 @@ class TutorApp(App[None]):
         self.progress: Progress | None = None
 
     def on_mount(self) -> None:
-        from tutor.processes import template
-
-        # After the first frame: torch's import in the template must not delay drawing it.
-        self.call_after_refresh(template.start_if_requested)
         try:
             self._open_db()
         except CorruptDatabase as exc:
@@ -74,6 +70,12 @@ class TutorApp(App[None]):
             self.push_screen(DamagedDatabaseDialog(str(exc)), self._damaged_answer)
             return
         self._first_screen()
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now the warm template may import torch beside the app."""
+        from tutor.processes import template
+
+        template.start_if_requested()
 
     def _open_db(self) -> None:
         self.db = open_database(self._db_path)
