@@ -15,8 +15,12 @@ def run_app(start: str | None = None) -> int:
 
     # A data folder that cannot be made is reported by the CLI in one sentence, before any screen.
     home_dir()
+    # The app starts the warm template after its first frame: it imports torch in its own
+    # process, and kernels and runs fork from it in milliseconds (it ends when the app ends).
+    from tutor.processes import template
     from tutor.ui.app import TutorApp
 
+    template.request()
     app = TutorApp(start=start)
     try:
         app.run()

@@ -13,34 +13,31 @@ blocks only the calling thread. Safety rules:
 * A timeout, crash or memory stop is always a failed run, never a pass.
 
 With ``spare=True`` a second child imports torch in the background, so a restart costs only the
-replay instead of a torch import.
+replay instead of a torch import. A kernel forked from the warm template (``tutor.processes``)
+needs no spare: a fresh fork starts in milliseconds, so none is kept while the template is up.
 """
 
 from __future__ import annotations
 
-import collections
-import os
 import queue
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from tutor.kernel.protocol import decode, encode, step_to_dict
+from tutor.kernel.process import EOF as _EOF
+from tutor.kernel.process import READY_TIMEOUT, crash_reason
+from tutor.kernel.process import ChildProcess as _Process
+from tutor.kernel.protocol import step_to_dict
 from tutor.lessons.model import ExerciseStep
+from tutor.processes import template
 
 OutputCallback = Callable[[str, str], None]  # (stream, text)
 
-READY_TIMEOUT = 90.0
 GRACE_SECONDS = 1.0
 POLL_SECONDS = 0.05
 OUTPUT_KEEP = 256 * 1024
-_EOF = {"type": "eof"}
 
 COMPLETED = ("ok", "error", "exit")  # statuses whose cells are replayed after a restart
 
@@ -78,125 +75,6 @@ class KernelError(Exception):
     """The kernel could not be started at all (a broken installation)."""
 
 
-class _Process:
-    """One child process with a reader thread for protocol lines and a drain for its stderr."""
-
-    def __init__(self, threads: int) -> None:
-        env = dict(os.environ)
-        env["PYTORCH_TUTOR_KERNEL_THREADS"] = str(threads)
-        env["PYTHONUNBUFFERED"] = "1"
-        env.setdefault("OMP_NUM_THREADS", str(threads))
-        # The child must import this very package, wherever the parent found it.
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tutor.kernel.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            # Its own session: a Ctrl-C in the terminal reaches the parent only.
-            start_new_session=True,
-        )
-        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
-        self.ready = threading.Event()
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
-        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
-
-    def _read(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            try:
-                message = decode(line)
-            except ValueError:
-                continue
-            if message.get("type") == "ready":
-                self.ready.set()
-            else:
-                self.messages.put(message)
-        self.messages.put(_EOF)
-        self.ready.set()  # wake a waiter: the child is gone
-
-    def _drain(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            self.stderr_tail.append(line.decode("utf-8", "replace"))
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def send(self, message: dict[str, Any]) -> bool:
-        try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(encode(message))
-            self.proc.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
-
-    def rss_bytes(self) -> int:
-        """Resident memory of the child (Linux /proc); 0 where that cannot be read."""
-        try:
-            with open(f"/proc/{self.proc.pid}/statm", "rb") as statm:
-                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            return 0
-
-    def interrupt(self) -> None:
-        try:
-            self.proc.send_signal(signal.SIGINT)
-        except OSError:
-            pass
-
-    def kill(self) -> None:
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        """Ask the child to leave (closing stdin ends its loop), then make sure."""
-        if not self.ready.is_set():  # still importing torch: nothing to finish
-            self.kill()
-            return
-        try:
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-
-
-def crash_reason(returncode: int | None) -> str:
-    if returncode is None:
-        return "it stopped answering"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        if name == "SIGSEGV":
-            return "a segmentation fault"
-        if name == "SIGKILL":
-            return "it was killed, perhaps for using too much memory"
-        return f"it received {name}"
-    return f"it exited with code {returncode}"
-
-
 class Kernel:
     """A learner's REPL in a child process. ``Kernel.start()`` returns at once; torch loads meanwhile."""
 
@@ -219,7 +97,7 @@ class Kernel:
         kernel = cls(**kwargs)
         with kernel._lock:
             kernel._proc = _Process(kernel.threads)
-            if kernel.use_spare:
+            if kernel._wants_spare():
                 kernel._spare = _Process(kernel.threads)
         return kernel
 
@@ -240,13 +118,16 @@ class Kernel:
 
     def _take_spare(self) -> _Process | None:
         spare, self._spare = self._spare, None
-        if self.use_spare:
+        if self._wants_spare():
             self._spare = _Process(self.threads)
         if spare is not None and spare.alive():
             return spare
         if spare is not None:
             spare.kill()
         return None
+
+    def _wants_spare(self) -> bool:
+        return self.use_spare and template.state() not in ("starting", "ready")
 
     def close(self) -> None:
         with self._lock:
@@ -257,7 +138,7 @@ class Kernel:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.proc.pid if self._proc else None
+        return self._proc.pid if self._proc else None
 
     # Requests --------------------------------------------------------------------------------
     def _request(

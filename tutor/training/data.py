@@ -306,24 +306,38 @@ def _load_idx_dataset(name: str, data_root: str | os.PathLike[str] | None) -> Te
         root, notice = resolve_fashion_mnist(data_root)
         folder, classes = "FashionMNIST", FASHION_CLASSES
     raw = root / folder / "raw"
-    try:
-        tensors = [_read_idx_tensor(raw / name) for name in RAW_FILES]
-    except (DataUnavailable, OSError, struct.error, IndexError) as exc:
-        raise DataUnavailable(
-            f"The files in {raw} could not be read ({exc}); delete them to fetch them again."
-        ) from exc
-    train_images, train_labels, test_images, test_labels = tensors
-    if len(train_images) != len(train_labels) or len(test_images) != len(test_labels):
-        raise DataUnavailable(
-            f"The files in {raw} could not be read (images and labels differ in number); "
-            "delete them to fetch them again."
-        )
+    from tutor.training import dataset_cache
+
+    def decode() -> dict[str, torch.Tensor]:
+        try:
+            tensors = [_read_idx_tensor(raw / name) for name in RAW_FILES]
+        except (DataUnavailable, OSError, struct.error, IndexError) as exc:
+            raise DataUnavailable(
+                f"The files in {raw} could not be read ({exc}); delete them to fetch them again."
+            ) from exc
+        train_images, train_labels, test_images, test_labels = tensors
+        if len(train_images) != len(train_labels) or len(test_images) != len(test_labels):
+            raise DataUnavailable(
+                f"The files in {raw} could not be read (images and labels differ in number); "
+                "delete them to fetch them again."
+            )
+        return {
+            "train_images": _normalise(train_images),
+            "train_labels": train_labels.long(),
+            "test_images": _normalise(test_images),
+            "test_labels": test_labels.long(),
+        }
+
+    # Decoded once, then memory-mapped from the cache (rebuilt when a file changes).
+    tensors = dataset_cache.load_or_build(
+        folder, [raw / name for name in RAW_FILES], decode, {"mean": MEAN, "std": STD}
+    )
     return TensorData(
         name=name,
-        train_images=_normalise(train_images),
-        train_labels=train_labels.long(),
-        test_images=_normalise(test_images),
-        test_labels=test_labels.long(),
+        train_images=tensors["train_images"],
+        train_labels=tensors["train_labels"],
+        test_images=tensors["test_images"],
+        test_labels=tensors["test_labels"],
         classes=classes,
         source=str(root),
         notice=notice,
@@ -331,9 +345,11 @@ def _load_idx_dataset(name: str, data_root: str | os.PathLike[str] | None) -> Te
 
 
 def _load_image_folder(data_root: str | os.PathLike[str] | None) -> TensorData:
-    """An ImageFolder tree as 28x28 grayscale tensors, decoded and transformed once."""
+    """An ImageFolder tree as 28x28 grayscale tensors, decoded and transformed once (then cached)."""
     import torch
     from torchvision import datasets, transforms
+
+    from tutor.training import dataset_cache
 
     root = image_folder_root(data_root)
     transform = transforms.Compose(
@@ -345,21 +361,29 @@ def _load_image_folder(data_root: str | os.PathLike[str] | None) -> TensorData:
             transforms.Normalize((MEAN,), (STD,)),
         ]
     )
-    splits = []
-    classes: tuple[str, ...] = ()
-    for split in ("train", "test"):
-        folder = datasets.ImageFolder(str(root / split), transform=transform)
-        classes = tuple(folder.classes)
-        images = torch.stack([image for image, _ in folder]) if len(folder) else torch.empty(0)
-        labels = torch.tensor(folder.targets, dtype=torch.int64)
-        splits.append((images, labels))
+
+    def decode() -> dict[str, torch.Tensor]:
+        tensors: dict[str, torch.Tensor] = {}
+        for split in ("train", "test"):
+            folder = datasets.ImageFolder(str(root / split), transform=transform)
+            tensors[f"{split}_images"] = (
+                torch.stack([image for image, _ in folder]) if len(folder) else torch.empty(0)
+            )
+            tensors[f"{split}_labels"] = torch.tensor(folder.targets, dtype=torch.int64)
+        return tensors
+
+    sources = [p for split in ("train", "test") for p in (root / split).rglob("*") if p.is_file()]
+    tensors = dataset_cache.load_or_build(
+        "image-folder", sources, decode, {"mean": MEAN, "std": STD, "size": 28}
+    )
+    classes, _ = datasets.folder.find_classes(str(root / "train"))
     return TensorData(
         name="image-folder",
-        train_images=splits[0][0],
-        train_labels=splits[0][1],
-        test_images=splits[1][0],
-        test_labels=splits[1][1],
-        classes=classes,
+        train_images=tensors["train_images"],
+        train_labels=tensors["train_labels"],
+        test_images=tensors["test_images"],
+        test_labels=tensors["test_labels"],
+        classes=tuple(classes),
         source=str(root),
         notice=None,
     )

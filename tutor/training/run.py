@@ -74,6 +74,8 @@ def _finish(run_dir: Path, state: str, sink: FileSink, final: Final) -> None:
     if sink.problem is not None:
         # The held-back space goes to state.json first: the waiting metrics may not all fit.
         sink.emit(final)
+    # After state.json: a listing that finds the final summary finds the run ended.
+    sink.write_summary()
 
 
 def unsaved_sentence(

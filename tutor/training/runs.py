@@ -2,9 +2,11 @@
 
 A run folder (``paths.runs_dir()/<run-id>/``) holds ``config.json``, ``metrics.jsonl`` (one event per
 line, appended by the run), ``heartbeat`` (rewritten every few seconds), ``pid``, ``log`` (the
-process's stdout and stderr), ``state.json`` (written when the run ends) and
-``checkpoints/last.pt``. The process runs in its own session with no terminal, so closing the app or
-losing an SSH connection leaves it going. Nothing here imports torch.
+process's stdout and stderr), ``summary.json`` (what a listing shows, see ``summary``),
+``state.json`` (written when the run ends) and ``checkpoints/last.pt``. The process runs in its own
+session with no terminal, so closing the app or losing an SSH connection leaves it going; in the
+app it is forked from the warm template when that is up (``tutor.processes``). Nothing here
+imports torch.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ HEARTBEAT_STALE_S = 20.0
 HEARTBEAT_EVERY_S = 2.0
 # A just-started process may not have written its first heartbeat yet.
 STARTUP_GRACE_S = 60.0
+# The name (``/proc/PID/comm``) a run forked from the warm template gives itself.
+RUN_PROCESS_NAME = "tutor-run"
 
 
 class RunNotFound(LookupError):
@@ -117,6 +121,14 @@ def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> in
         raise RunBusy(f"The run {run_dir.name} is already running.")
     with contextlib.suppress(FileNotFoundError):
         (run_dir / "state.json").unlink()
+    # Forked from the warm template when it is up (torch already imported), else a fresh process.
+    from tutor.processes import template
+
+    # The echo pipe of ``train`` cannot cross into a forked run (and the CLI has no template).
+    pid = template.launch_run(run_dir, resume) if echo_fd is None else None
+    if pid is not None:
+        _mark_started(run_dir, pid)
+        return pid
     command = [sys.executable, "-m", "tutor.training.run", str(run_dir)]
     if resume:
         command.append("--resume")
@@ -139,12 +151,16 @@ def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> in
             close_fds=True,
             pass_fds=() if echo_fd is None else (echo_fd,),
         )
+    _mark_started(run_dir, process.pid)
+    return process.pid
+
+
+def _mark_started(run_dir: Path, pid: int) -> None:
     # Written here too, so the run counts as running from the first moment (the process is
     # started already: a full disk here must not make it look as if it had not).
     with contextlib.suppress(OSError):
-        atomic_write_text(run_dir / "pid", str(process.pid))
+        atomic_write_text(run_dir / "pid", str(pid))
         atomic_write_text(run_dir / "heartbeat", f"{time.time():.3f}")
-    return process.pid
 
 
 def _read_float(path: Path) -> float | None:
@@ -170,8 +186,11 @@ def pid_alive(pid: int) -> bool:
                 with contextlib.suppress(ChildProcessError, OSError):
                     os.waitpid(pid, os.WNOHANG)  # our own child: reap it
                 return False
-            # A recycled pid belongs to some other program.
-            return b"tutor.training.run" in (proc / "cmdline").read_bytes()
+            # A recycled pid belongs to some other program. A run forked from the template has
+            # the template's command line and names itself instead.
+            if b"tutor.training.run" in (proc / "cmdline").read_bytes():
+                return True
+            return (proc / "comm").read_text().strip() == RUN_PROCESS_NAME
         except (OSError, IndexError):
             return False
     return True
@@ -243,15 +262,16 @@ def info(run_dir: Path) -> RunInfo:
         if (run_dir / "config.json").exists()
         else 0.0,
     )
-    for event in read_events(run_dir):
-        if isinstance(event, ev.Start):
-            run.device = event.device
-        elif isinstance(event, ev.Epoch):
-            run.epoch = event.epoch
-            run.val_accuracy = event.val_accuracy
-            run.train_loss = event.train_loss
-        elif isinstance(event, (ev.Failed, ev.Stopped)) and not run.message:
-            run.message = event.message or ""
+    # The run's small summary, not its whole metrics file: listing many runs stays quick.
+    from tutor.training import summary
+
+    brief = summary.for_listing(run_dir, state == "running", lambda: read_events(run_dir))
+    run.device = brief.device
+    run.epoch = brief.epoch
+    run.val_accuracy = brief.val_accuracy
+    run.train_loss = brief.train_loss
+    if not run.message:
+        run.message = brief.message
     run.unsaved = read_unsaved(run_dir) if state != "running" else None
     return run
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tutor.atomic import atomic_write_text
 from tutor.training import events as ev
+from tutor.training import summary
 from tutor.training.storage import StorageProblem, classify
 
 # Lines kept while metrics.jsonl cannot be written; beyond this the oldest step lines are dropped.
@@ -84,7 +85,24 @@ class FileSink:
         self.written_epoch = 0
         self._written_through: int | None = None
         self.fd: int | None = None
+        # What a runs listing shows, kept current in summary.json (a resume starts from history).
+        self.brief = summary.from_events(self._history())
         self._open()
+
+    def _history(self) -> list[ev.Event]:
+        try:
+            return parse_lines(self.path.read_bytes())
+        except OSError:
+            return []
+
+    def write_summary(self) -> None:
+        """Replace summary.json (atomically; a full disk keeps the old one, listings rebuild)."""
+        self.brief.metrics_bytes = (
+            os.fstat(self.fd).st_size
+            if self.fd is not None
+            else summary.metrics_size(self.path.parent)
+        )
+        summary.write(self.path.parent, self.brief)
 
     def _open(self) -> None:
         try:
@@ -117,6 +135,10 @@ class FileSink:
         self._flush()
         if isinstance(event, ev.Epoch) and not self.backlog:
             self.written_epoch = event.epoch
+        # A final event's summary is written after state.json (``run._finish``): a listing that
+        # sees the final summary must find the run ended.
+        if self.brief.observe(event) and not isinstance(event, summary.FINAL):
+            self.write_summary()
 
     def _flush(self) -> None:
         """Write what waits; a short or failed write keeps the rest for the next emit."""
@@ -180,6 +202,8 @@ class FileSink:
                 with contextlib.suppress(OSError):
                     os.truncate(self.path, cut)
         self._open()
+        self.brief = summary.from_events(self._history())
+        self.write_summary()
 
     def close(self) -> None:
         if self.fd is not None:

@@ -96,6 +96,12 @@ class TutorApp(App[None]):
             return
         self._first_screen()
 
+    def on_ready(self) -> None:
+        """The first frame is on screen: now the warm template may import torch beside the app."""
+        from tutor.processes import template
+
+        template.start_if_requested()
+
     def _open_db(self) -> None:
         db = open_database(self._db_path)
         db.on_problem = self._storage_problem

@@ -1,0 +1,1 @@
+"""Processes forked from one warm template that already holds torch (see ``template``)."""
