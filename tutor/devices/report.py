@@ -29,6 +29,7 @@ from tutor.devices.availability import (
     mps_built,
 )
 from tutor.devices.select import auto_choice
+from tutor.devices.threads import usable_cores
 
 SCHEMA = 1
 PROBE_TIMEOUT = 120.0  # seconds; a first CUDA initialisation on a big machine can take a while
@@ -56,13 +57,6 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
     except OSError:
         pass
     return platform.processor() or None
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity), which can be fewer than the machine's."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _gpu(torch: Any, index: int) -> dict[str, Any]:

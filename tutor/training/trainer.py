@@ -13,7 +13,6 @@ torch is imported inside ``train``: this module is imported by the run process o
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tutor import paths
 from tutor.atomic import atomic_open
+from tutor.devices.threads import free_threads, usable_cores, with_cpu_text
 from tutor.training.checkpoint import FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from tutor.training.config import TrainConfig
 from tutor.training.models import MODELS
@@ -73,41 +73,14 @@ def keep_on_resume(event: dict[str, Any], step: int, next_epoch: int) -> bool:
     return kind in ("start", "notice")
 
 
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS has no sched_getaffinity
-        return os.cpu_count() or 1
-
-
-def free_threads(cores: int | None = None) -> int:
-    """Threads for torch: the cores not already busy, minus one left for the UI, at least one.
-
-    On a small shared machine two threads competing with a busy neighbour are far slower than one.
-    """
-    cores = cores or usable_cores()
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cores - 1, int(cores - busy)))
-
-
 def cpu_device_text(device_name: str, threads: int, cores: int, chosen: bool) -> str:
-    """The device sentence with why the run uses fewer threads than the machine has cores.
+    """The device sentence with threads and cores, and why the run leaves cores free.
 
-    ``pytorch-tutor doctor`` reports torch's own default (every core); a run leaves one for the
-    UI (and any already busy), so without this its "1 thread" would look like a contradiction.
+    ``pytorch-tutor doctor`` and the devices screen describe the CPU with the same words
+    (``tutor.devices.threads``), so "1 thread of 2 cores" reads the same everywhere.
     ``chosen``: the run's settings fixed the threads, so nothing was left free on purpose.
     """
-    if chosen or threads >= cores:
-        return device_name
-    why = f"{cores - threads} of {cores} cores left free"
-    left = cores - threads
-    why += " for the UI" if left == 1 else f": one for the UI, {left - 1} busy with other work"
-    head, paren, rest = device_name.partition(" (")
-    return f"{head} ({why}; {rest}" if paren else f"{head} ({why})"
+    return with_cpu_text(device_name, threads, cores, chosen)
 
 
 def evaluate(

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
@@ -28,6 +29,9 @@ from tutor.ui.widgets.loss_chart import LossChart
 
 POLL_S = 0.25
 STATUS_WIDTH = 78  # an 80-column terminal less the status line's padding
+# Below this height the text above the chart folds away (the status line stays), so the plot
+# keeps enough rows to read in a 60x18 terminal.
+COMPACT_BELOW_HEIGHT = 24
 
 
 class RunUpdate(Message):
@@ -78,6 +82,16 @@ def progress_text(
     return text
 
 
+def compact_status(status: str, device: str, last_epoch: dict[str, Any]) -> str:
+    """The status line of a short terminal, which also carries what the folded text said."""
+    parts = [status]
+    if last_epoch and not status.startswith(("running", "epoch")):
+        parts.append(f"val accuracy {last_epoch['val_accuracy']:.1%}")
+    parts.append(runs.short_device(device))
+    text = " · ".join(parts)
+    return text if len(text) <= STATUS_WIDTH else status
+
+
 class TrainingScreen(Screen[None]):
     """Follows one run: ``s`` stops it (with a checkpoint), ``c`` resumes it, escape goes back."""
 
@@ -93,6 +107,9 @@ class TrainingScreen(Screen[None]):
     TrainingScreen #training-bar { height: 1; padding: 0 1; }
     TrainingScreen #training-status { height: 1; padding: 0 1; }
     TrainingScreen #training-notice { height: auto; max-height: 3; padding: 0 1; color: $warning; }
+    TrainingScreen.-compact #training-info { display: none; }
+    TrainingScreen.-compact #training-bar { display: none; }
+    TrainingScreen.-compact #training-notice { max-height: 2; }
     """
 
     def __init__(self, run_id: str) -> None:
@@ -120,6 +137,7 @@ class TrainingScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fold(self.app.size.height)
         self.title = f"Training run {self.run_id}"
         try:
             self.config = runs.load_config(self.run_dir)
@@ -131,6 +149,17 @@ class TrainingScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._cancel.set()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fold(event.size.height)
+
+    def _fold(self, height: int) -> None:
+        """Fold the text above the chart in a short terminal; the status line says the rest."""
+        compact = height < COMPACT_BELOW_HEIGHT
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            if self.config is not None:
+                self._show_info()
 
     def _start_following(self) -> None:
         """(Re)start the follower; the previous one, if any, ends at its next poll."""
@@ -217,11 +246,17 @@ class TrainingScreen(Screen[None]):
             )
         elif self.state == "done" and total:
             bar.update(progress=total)
+        if status == self.state and self.last_epoch:
+            status += f" · epoch {self.last_epoch['epoch']}/{config.epochs}"
+        if self.has_class("-compact"):
+            status = compact_status(status, self.start_info.get("device", ""), self.last_epoch)
         self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
         if self.state in ("failed", "stopped") and self.state_message:
             lines = [*lines[-1:], self.state_message] if self.state_message not in lines else lines
-        self.query_one("#training-notice", Static).update("\n".join(lines))
+        notice = self.query_one("#training-notice", Static)
+        notice.update("\n".join(lines))
+        notice.display = bool(lines)  # an empty line would take a row from the chart
 
     # Actions ----------------------------------------------------------------------------------
 
