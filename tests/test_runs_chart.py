@@ -309,3 +309,23 @@ async def test_the_plot_keeps_its_rows_in_a_small_terminal(
             # The text above the chart is folded; the status line keeps its essentials.
             assert not screen.query_one("#training-info").display
             assert "cpu ×1" in status and "val accuracy 95.0%" in status
+
+
+async def test_running_status_fits_a_60_column_terminal() -> None:
+    run_dir = fake_run(None, epochs=10, steps_per_epoch=470)
+    app = ScreenApp(lambda: TrainingScreen(run_dir.name))
+    async with app.run_test(size=(60, 18)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        for _ in range(50):
+            if screen.last_step:
+                break
+            await pilot.pause(0.1)
+        screen.state = "running"  # as it was while the run trained
+        screen._show_info()
+        await pilot.pause()
+        status = screen.query_one("#training-status", Static)
+        text = str(status.render())
+        # The progress bar is folded away: the line itself says how far the run is.
+        assert text.startswith("epoch 10/10 · step 4,700/4,700 · 5,000/s")
+        assert len(text) <= status.content_region.width

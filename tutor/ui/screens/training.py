@@ -68,28 +68,37 @@ def clock(seconds: float) -> str:
 
 
 def progress_text(
-    epoch: int, epochs: int, step: int, total: int, samples_per_s: float, batch_size: int
+    epoch: int,
+    epochs: int,
+    step: int,
+    total: int,
+    samples_per_s: float,
+    batch_size: int,
+    width: int = STATUS_WIDTH,
 ) -> str:
-    """The running status line, short enough for an 80-column terminal (78 inside the padding)."""
+    """The running status line, short enough for an 80-column terminal (78 inside the padding),
+    or for ``width`` columns."""
     steps_per_s = samples_per_s / max(1, batch_size)
     eta = (total - step) / steps_per_s if steps_per_s else 0.0
     text = (
         f"running · epoch {epoch}/{epochs} · step {step:,}/{total:,} · "
         f"{samples_per_s:,.0f} samples/s · ETA {clock(eta)}"
     )
-    if len(text) > STATUS_WIDTH:  # very long runs: the words go before the numbers do
+    if len(text) > width:  # long runs, narrow terminals: the words go before the numbers do
         text = text.replace("running · ", "").replace(" samples/s", "/s")
     return text
 
 
-def compact_status(status: str, device: str, last_epoch: dict[str, Any]) -> str:
+def compact_status(
+    status: str, device: str, last_epoch: dict[str, Any], width: int = STATUS_WIDTH
+) -> str:
     """The status line of a short terminal, which also carries what the folded text said."""
     parts = [status]
     if last_epoch and not status.startswith(("running", "epoch")):
         parts.append(f"val accuracy {last_epoch['val_accuracy']:.1%}")
     parts.append(runs.short_device(device))
     text = " · ".join(parts)
-    return text if len(text) <= STATUS_WIDTH else status
+    return text if len(text) <= width else status
 
 
 class TrainingScreen(Screen[None]):
@@ -235,6 +244,8 @@ class TrainingScreen(Screen[None]):
         if total:
             bar.update(total=total, progress=min(step, total))
         status = self.state
+        # The status line's room: 78 columns at 80, less in a narrower terminal.
+        width = min(STATUS_WIDTH, self.size.width - 2) if self.size.width > 2 else STATUS_WIDTH
         if self.state == "running" and self.last_step:
             status = progress_text(
                 int(self.last_step["epoch"]),
@@ -243,13 +254,15 @@ class TrainingScreen(Screen[None]):
                 total,
                 float(self.last_step.get("samples_per_s", 0.0)),
                 config.batch_size,
+                width,
             )
         elif self.state == "done" and total:
             bar.update(progress=total)
         if status == self.state and self.last_epoch:
             status += f" · epoch {self.last_epoch['epoch']}/{config.epochs}"
         if self.has_class("-compact"):
-            status = compact_status(status, self.start_info.get("device", ""), self.last_epoch)
+            device = self.start_info.get("device", "")
+            status = compact_status(status, device, self.last_epoch, width)
         self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
         if self.state in ("failed", "stopped") and self.state_message:
