@@ -68,8 +68,12 @@ def test_doctor_text(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     assert "torchvision not installed" in out
     assert "a CPU-only build: torch.version.cuda is None" in out
     assert "not available: this PyTorch is a CPU-only build" in out
-    assert "Test CPU: 4 logical cores, 2 usable by this process, torch uses 2 threads" in out
-    assert out.rstrip().endswith("cpu, 2 threads (auto: no CUDA)")
+    assert "Test CPU: 4 logical cores, 2 usable by this process\n" in out
+    # The threads as a run takes them (one core left for the UI), in the training screen's words.
+    assert "training on it: cpu, up to 1 thread of 2 cores (1 left free for the UI)" in out
+    assert out.rstrip().endswith(
+        "cpu, up to 1 thread of 2 cores (1 left free for the UI; auto: no CUDA)"
+    )
 
 
 def test_doctor_text_broken_cuda(

@@ -229,5 +229,5 @@ def test_device_line_says_why_cores_were_left_free(
     sink = ListSink()
     train(tiny(threads=None, epochs=1), tmp_path / "last.pt", sink)
     start = sink.of(ev.Start)[0]
-    assert start.device == "cpu, 1 thread (1 of 2 cores left free for the UI)"
+    assert start.device == "cpu, 1 thread of 2 cores (1 left free for the UI)"
     assert start.threads == 1

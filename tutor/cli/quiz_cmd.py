@@ -15,6 +15,8 @@ from tutor.cli import UsageError
 from tutor.cli.common import close_database, database_or_none, fail
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tutor.lessons.model import Glossary
     from tutor.quiz.questions import Mode
     from tutor.store.db import Database
@@ -65,14 +67,20 @@ def run(args: argparse.Namespace) -> int:
         if args.stats:
             return _stats(db, glossary)
         if args.plain:
-            return _plain(db, glossary, args.mode, args.count)
+            return _plain(db, glossary, args.mode, args.count, _step_titles(lessons))
         db.set_setting(MODE_KEY, args.mode)
         db.set_setting(COUNT_KEY, str(args.count))
         if lessons is not None:
             # Lessons from elsewhere: a quiz-only app over their glossary.
             from tutor.ui.screens.quiz import QuizApp
 
-            QuizApp(glossary, db, mode=args.mode, count=args.count).run()
+            QuizApp(
+                glossary,
+                db,
+                mode=args.mode,
+                count=args.count,
+                step_title=_step_titles(lessons),
+            ).run()
             return 0
     finally:
         sys.stdout.flush()
@@ -102,7 +110,17 @@ def _stats(db: Database, glossary: Glossary) -> int:
     return 0
 
 
-def _plain(db: Database, glossary: Glossary, mode: Mode, count: int) -> int:
+def _step_titles(lessons: Path | None) -> Callable[[str], str]:
+    """Names steps by their lesson and step titles (``Catalog.step_title``) for "Taught in"."""
+    from tutor.lessons.catalog import load_catalog
+
+    folder = lessons.parent if lessons is not None and lessons.is_file() else lessons
+    return load_catalog(None if folder is None else [folder]).step_title
+
+
+def _plain(
+    db: Database, glossary: Glossary, mode: Mode, count: int, title: Callable[[str], str]
+) -> int:
     from tutor.quiz.plain import run_plain
     from tutor.quiz.scheduler import QuizScheduler
     from tutor.quiz.session import QuizSession
@@ -113,5 +131,5 @@ def _plain(db: Database, glossary: Glossary, mode: Mode, count: int) -> int:
         if reconfigure is not None:
             reconfigure(errors="replace")
     session = QuizSession(QuizScheduler(db, glossary), mode, count)
-    run_plain(session, sys.stdin, sys.stdout)
+    run_plain(session, sys.stdin, sys.stdout, title)
     return 0

@@ -29,6 +29,7 @@ from tutor.devices.availability import (
     mps_built,
 )
 from tutor.devices.select import auto_choice
+from tutor.devices.threads import usable_cores
 from tutor.distributed.report import distributed_report
 
 SCHEMA = 1
@@ -57,13 +58,6 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
     except OSError:
         pass
     return platform.processor() or None
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity), which can be fewer than the machine's."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _gpu(torch: Any, index: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tutor.devices.threads import cpu_text, most_threads, with_cpu_text
 from tutor.distributed.report import distributed_lines
 
 Section = tuple[str, list[str]]
@@ -65,12 +66,34 @@ def _mps_line(report: dict[str, Any]) -> str:
     return "not built into this PyTorch (MPS is for Apple GPUs)"
 
 
-def _cpu_line(cpu: dict[str, Any]) -> str:
+def _cores(report: dict[str, Any]) -> int:
+    cpu = report.get("cpu") or {}
+    return int(cpu.get("usable_cores") or cpu.get("logical_cores") or 1)
+
+
+def training_cpu_text(report: dict[str, Any]) -> str:
+    """What a run on the CPU will take, as the training screen says it: ``cpu, up to 1 thread of
+    2 cores (1 left free for the UI)``."""
+    cores = _cores(report)
+    return cpu_text(most_threads(cores), cores, at_most=True)
+
+
+def auto_text(report: dict[str, Any]) -> str:
+    """What ``auto`` picks; for the CPU, its threads as training will use them."""
+    description = str(report.get("auto_description") or report.get("auto_device"))
+    cores = _cores(report)
+    return with_cpu_text(description, most_threads(cores), cores, at_most=True)
+
+
+def _cpu_lines(report: dict[str, Any]) -> list[str]:
+    cpu = report.get("cpu") or {}
     model = cpu.get("model") or "unknown model"
-    return (
+    return [
         f"{model}: {cpu.get('logical_cores')} logical cores, {cpu.get('usable_cores')} usable "
-        f"by this process, torch uses {cpu.get('torch_threads')} threads"
-    )
+        "by this process",
+        # Not torch's default (every core): what a run takes, in the training screen's words.
+        f"training on it: {training_cpu_text(report)}",
+    ]
 
 
 def report_sections(report: dict[str, Any]) -> list[Section]:
@@ -83,8 +106,8 @@ def report_sections(report: dict[str, Any]) -> list[Section]:
         ("Versions", [versions, _build_line(report)]),
         ("CUDA", _cuda_lines(report)),
         ("MPS", [_mps_line(report)]),
-        ("CPU", [_cpu_line(report.get("cpu") or {})]),
-        ("auto picks", [str(report.get("auto_description") or report.get("auto_device"))]),
+        ("CPU", _cpu_lines(report)),
+        ("auto picks", [auto_text(report)]),
     ]
     if isinstance(report.get("distributed"), dict):
         gpus = int(report.get("gpu_count") or 0)

@@ -10,15 +10,18 @@ TRACEBACK_HEADER = "Traceback (most recent call last):"
 
 
 def describe_summary(name: str, info: dict[str, Any]) -> str:
-    """One output-pane line for a defined name: tensors by shape, dtype and device."""
+    """One output-pane line for a defined name: tensors by shape, dtype and device, arrays by
+    shape and dtype."""
     kind = info.get("kind")
-    if kind == "tensor":
+    if kind in ("tensor", "array"):
         shape = (
             "("
             + ", ".join(str(d) for d in info["shape"])
             + ("," if len(info["shape"]) == 1 else "")
             + ")"
         )
+        if kind == "array":
+            return f"{name}: ndarray {shape} {info['dtype']}"
         return f"{name}: tensor {shape} {info['dtype']} on {info['device']}"
     if kind == "module":
         return f"{name}: {info['type']} ({info['parameters']:,} parameters) on {info['device']}"

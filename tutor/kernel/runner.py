@@ -181,7 +181,8 @@ def bound_names(code: str) -> list[str]:
 
 
 def describe(value: Any) -> dict[str, Any]:
-    """A one-line summary of a value for the output pane: tensors by shape, dtype and device."""
+    """A one-line summary of a value for the output pane: tensors by shape, dtype and device,
+    numpy arrays by shape and dtype."""
     import torch
 
     if isinstance(value, torch.Tensor):
@@ -200,8 +201,13 @@ def describe(value: Any) -> dict[str, Any]:
             "parameters": sum(p.numel() for p in params),
             "device": ",".join(devices),
         }
-    text = repr(value) if isinstance(value, int | float | bool | str) else type(value).__name__
-    return {"kind": "value", "type": type(value).__name__, "text": text[:80]}
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ == "ndarray":
+        # Arrays are summed up as tensors are: by shape and dtype (numpy loads with torch).
+        return {"kind": "array", "shape": list(value.shape), "dtype": str(value.dtype)}
+    # Other objects are named by their type alone: "x: list = list" said it twice.
+    text = repr(value) if isinstance(value, int | float | bool | str) else ""
+    return {"kind": "value", "type": kind.__name__, "text": text[:80]}
 
 
 def run_cell(

@@ -60,6 +60,14 @@ class Catalog:
         lesson = self.lesson(lesson_id)
         return lesson.step(step_id) if lesson else None
 
+    def step_title(self, full_id: str) -> str:
+        """``Tensors › A neuron's sum``: the lesson and step titles, or the id when unknown."""
+        lesson = self.lesson(full_id.partition(".")[0])
+        step = self.step(full_id)
+        if lesson is None or step is None:
+            return full_id
+        return f"{lesson.title} › {step.title}"
+
     def step_ids(self) -> list[str]:
         return [step.full_id for step in self.steps()]
 

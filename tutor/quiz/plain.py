@@ -7,6 +7,7 @@ Scriptable: a number picks a choice, any other text is a typed answer, ``?`` ask
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from typing import TextIO
 
 from tutor.quiz.session import Feedback, InvalidAnswer, QuizSession, Summary
@@ -48,13 +49,13 @@ def _show_choices(session: QuizSession, out: TextIO) -> None:
             _say(out, f"{index + 1}. {choice}", indent="  ")
 
 
-def _show_feedback(feedback: Feedback, out: TextIO) -> None:
+def _show_feedback(feedback: Feedback, out: TextIO, title: Callable[[str], str]) -> None:
     term = feedback.term
     verdict = "Right." if feedback.correct else f"Not quite: the answer is “{term.term}”."
     _say(out, f"{verdict} {feedback.note}".strip())
     _say(out, f"{term.term}: {feedback.definition}", indent="  ")
     if feedback.steps:
-        _say(out, f"Taught in: {', '.join(feedback.steps)}", indent="  ")
+        _say(out, f"Taught in: {'; '.join(title(step) for step in feedback.steps)}", indent="  ")
     _say(out, f"Rated {feedback.rating.name}; back {feedback.due_in}.", indent="  ")
 
 
@@ -65,8 +66,16 @@ def _is_tty(stream: TextIO) -> bool:
         return False
 
 
-def run_plain(session: QuizSession, stdin: TextIO, out: TextIO) -> Summary:
-    """Run the whole session; returns its summary (also printed)."""
+def run_plain(
+    session: QuizSession,
+    stdin: TextIO,
+    out: TextIO,
+    title: Callable[[str], str] = str,
+) -> Summary:
+    """Run the whole session; returns its summary (also printed).
+
+    ``title`` names a step for "Taught in" (``Catalog.step_title``); by default its id.
+    """
     if session.finished:
         _say(out, session.empty_reason())
         return session.summary
@@ -108,7 +117,7 @@ def run_plain(session: QuizSession, stdin: TextIO, out: TextIO) -> Summary:
             except InvalidAnswer as exc:
                 _say(out, str(exc))
                 continue
-            _show_feedback(feedback, out)
+            _show_feedback(feedback, out, title)
             session.advance()
             break
     _say(out)

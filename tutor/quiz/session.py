@@ -211,6 +211,24 @@ class QuizSession:
         )
         return self.feedback
 
+    def switch_mode(self, mode: Mode) -> None:
+        """Ask the rest of the sitting in ``mode``: the count goes on, answers so far stay counted.
+
+        An answered question in hand counts as done; the unanswered one is asked again in the new
+        mode. The terms still to come are picked anew, since a mode may not suit every term (code
+        needs an example); a term already asked in this sitting is not asked twice.
+        """
+        if mode == self.mode:
+            return
+        done = self.index + (1 if self.feedback is not None else 0)
+        total = len(self.terms)
+        self.mode = mode
+        asked = {term.id for term in self.terms[:done]}
+        fresh = [t for t in self.scheduler.pick(total + len(asked), mode) if t.id not in asked]
+        self.terms = [*self.terms[:done], *fresh[: max(0, total - done)]]
+        self.index = done
+        self._prepare()
+
     def advance(self) -> Question | None:
         """Move to the next question (after an answer, or skipping one unanswered)."""
         self.index += 1

@@ -107,25 +107,44 @@ class Look:
 TRAIN = Look("train loss", "·", "·", "gray")
 SMOOTHED = Look("smoothed", "braille", "⠤", "cyan")
 VAL_LOSS = Look("val loss", "x", "x", "orange")
-VAL_ACCURACY = Look("val accuracy (right axis)", "o", "o", "green")
+# Accuracy is not plotted: on an axis of its own, zoomed to a few percent, its line swept the
+# whole height and crossed the loss. Its numbers go beside the legend instead.
+VAL_ACCURACY = Look("val accuracy", "", "", "green")
 
 
 def looks(series: Series) -> list[Look]:
-    """The series a chart of ``series`` shows, in drawing order (what the legend lists)."""
+    """The series a chart of ``series`` plots, in drawing order (what the legend lists)."""
     shown: list[Look] = []
     if series.steps:
         shown += [TRAIN, SMOOTHED]
     if series.epoch_steps:
-        shown += [VAL_LOSS, VAL_ACCURACY]
+        shown += [VAL_LOSS]
     return shown
 
 
+def accuracy_text(series: Series, room: int = 76) -> str:
+    """``val accuracy 84.1% 85.6% 86.0%``, one per epoch; the latest ones when not all fit."""
+    if not series.val_accuracies:
+        return ""
+    values = [f"{value:.1%}" for value in series.val_accuracies]
+    head = VAL_ACCURACY.label
+    shown = values
+    while len(shown) > 1 and len(head) + len(" … ") + len(" ".join(shown)) > room:
+        shown = shown[1:]
+    skipped = " …" if len(shown) < len(values) else ""
+    return f"{head}{skipped} {' '.join(shown)}"
+
+
 def legend_lines(series: Series, width: int = 80) -> list[list[tuple[str, Look]]]:
-    """The legend as lines of (text, look) items, each line at most ``width - 4`` characters."""
+    """The legend as lines of (text, look) items, each line at most ``width - 4`` characters.
+
+    The validation accuracy per epoch ends the legend, as numbers.
+    """
     room = max(20, width - 4)
     items = [(f"{look.glyph} {look.label}", look) for look in looks(series)]
-    if sum(len(text) + 2 for text, _ in items) - 2 > room:
-        items = [(text.replace(" (right axis)", " (right)"), look) for text, look in items]
+    accuracy = accuracy_text(series, room)
+    if accuracy:
+        items.append((accuracy, VAL_ACCURACY))
     lines: list[list[tuple[str, Look]]] = [[]]
     used = 0
     for text, look in items:
@@ -138,10 +157,45 @@ def legend_lines(series: Series, width: int = 80) -> list[list[tuple[str, Look]]
 
 
 def legend_text(series: Series, width: int = 80) -> str:
-    """The legend as plain text: ``· train loss  ⠤ smoothed  x val loss  o val accuracy ...``."""
+    """The legend as plain text: ``· train loss  ⠤ smoothed  x val loss  val accuracy 85.0%``."""
     return "\n".join(
         "    " + "  ".join(text for text, _ in line) for line in legend_lines(series, width)
     )
+
+
+def envelope(xs: list[int], ys: list[float], buckets: int) -> tuple[list[float], list[float]]:
+    """The lowest and highest value of each bucket of consecutive points, in step order.
+
+    Unlike bucket means, this keeps every extreme: the first losses (about 2.3 for ten classes)
+    stay on the chart however many steps follow.
+    """
+    n = len(xs)
+    if n <= 2 * buckets or buckets <= 0:
+        return [float(x) for x in xs], list(ys)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for bucket in range(buckets):
+        start = bucket * n // buckets
+        end = max(start + 1, (bucket + 1) * n // buckets)
+        chunk = ys[start:end]
+        low_at = start + chunk.index(min(chunk))
+        high_at = start + chunk.index(max(chunk))
+        for at in sorted({low_at, high_at}):
+            out_x.append(float(xs[at]))
+            out_y.append(ys[at])
+    return out_x, out_y
+
+
+def loss_range(series: Series) -> tuple[float, float]:
+    """The loss axis: from 0 (or the lowest loss, if negative) to the highest loss of any series."""
+    values = [*series.losses, *series.smoothed, *series.val_losses]
+    if not values:
+        return 0.0, 1.0
+    low = min(0.0, *values)
+    high = max(values)
+    if high - low < 1e-9:
+        high = low + 1.0
+    return low, high
 
 
 def integer_ticks(low: float, high: float, count: int) -> list[int]:
@@ -161,25 +215,18 @@ def integer_ticks(low: float, high: float, count: int) -> list[int]:
     return [low_i, high_i]
 
 
-def percent_ticks(values: list[float], count: int) -> tuple[list[float], list[str]]:
-    """Ticks for the accuracy axis and their labels as percentages."""
-    low, high = min(values), max(values)
-    if high - low < 1e-9:
-        return [low], [f"{low:.1%}"]
-    ticks = [low + (high - low) * i / (count - 1) for i in range(count)]
-    digits = 1 if (high - low) >= 0.02 * (count - 1) else 2
-    return ticks, [f"{tick:.{digits}%}" for tick in ticks]
-
-
-def draw(plt: Any, series: Series, width: int) -> None:
+def draw(plt: Any, series: Series, width: int, labels: bool = True) -> None:
     """Draw the series on a (cleared) plotext-like object ``plt``; ``width`` in characters.
 
     Series carry no plotext labels: its legend repeats each marker three times and adds axis
-    symbols (``L``, ``⅃``), so the caller prints ``legend_text`` instead.
+    symbols (``L``, ``⅃``), so the caller prints ``legend_text`` instead. The loss axis is set
+    from every loss, so no point falls off the top. ``labels=False`` leaves out the row of axis
+    names, a row more for the plot in a short terminal.
     """
     if series.steps:
-        # Character markers fill one point per cell; braille ones two per cell.
-        xs, ys = downsample(series.steps, series.losses, max(10, width))
+        # Character markers fill one point per cell (two per bucket: its lowest and highest);
+        # braille ones two per cell.
+        xs, ys = envelope(series.steps, series.losses, max(5, width // 2))
         plt.plot(xs, ys, color=TRAIN.color, marker=TRAIN.marker)
         sx, sy = downsample(series.steps, series.smoothed, max(10, 2 * width))
         plt.plot(sx, sy, color=SMOOTHED.color, marker=SMOOTHED.marker)
@@ -187,24 +234,17 @@ def draw(plt: Any, series: Series, width: int) -> None:
         plt.plot(
             series.epoch_steps, series.val_losses, color=VAL_LOSS.color, marker=VAL_LOSS.marker
         )
-        plt.plot(
-            series.epoch_steps,
-            series.val_accuracies,
-            color=VAL_ACCURACY.color,
-            marker=VAL_ACCURACY.marker,
-            yside="right",
-        )
-        ticks, labels = percent_ticks(series.val_accuracies, 5)
-        plt.yticks(ticks, labels, yside="right")
-        plt.ylabel("accuracy", yside="right")
-    plt.ylabel("loss")
+    plt.ylim(*loss_range(series))
+    if labels:
+        plt.ylabel("loss")
     steps = series.steps or series.epoch_steps
     if steps:
         low = min(steps[0], *series.epoch_steps) if series.epoch_steps else steps[0]
         high = max(steps[-1], *series.epoch_steps) if series.epoch_steps else steps[-1]
         step_ticks = integer_ticks(low, high, max(2, width // 14))
         plt.xticks(step_ticks, [str(tick) for tick in step_ticks])
-    plt.xlabel("step")
+    if labels:
+        plt.xlabel("step")
 
 
 def render_text(

@@ -6,10 +6,10 @@ test, or once per process by a data-parallel launcher. torch is imported inside 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tutor.devices.threads import free_threads, usable_cores, with_cpu_text
 from tutor.training.config import TrainConfig
 from tutor.training.loop import TrainingFailed
 
@@ -20,41 +20,14 @@ if TYPE_CHECKING:
     from tutor.training.data import TensorData
 
 
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS has no sched_getaffinity
-        return os.cpu_count() or 1
-
-
-def free_threads(cores: int | None = None) -> int:
-    """Threads for torch: the cores not already busy, minus one left for the UI, at least one.
-
-    On a small shared machine two threads competing with a busy neighbour are far slower than one.
-    """
-    cores = cores or usable_cores()
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:
-        busy = 0.0
-    return max(1, min(cores - 1, int(cores - busy)))
-
-
 def cpu_device_text(device_name: str, threads: int, cores: int, chosen: bool) -> str:
-    """The device sentence with why the run uses fewer threads than the machine has cores.
+    """The device sentence with threads and cores, and why the run leaves cores free.
 
-    ``pytorch-tutor doctor`` reports torch's own default (every core); a run leaves one for the
-    UI (and any already busy), so without this its "1 thread" would look like a contradiction.
+    ``pytorch-tutor doctor`` and the devices screen describe the CPU with the same words
+    (``tutor.devices.threads``), so "1 thread of 2 cores" reads the same everywhere.
     ``chosen``: the run's settings fixed the threads, so nothing was left free on purpose.
     """
-    if chosen or threads >= cores:
-        return device_name
-    why = f"{cores - threads} of {cores} cores left free"
-    left = cores - threads
-    why += " for the UI" if left == 1 else f": one for the UI, {left - 1} busy with other work"
-    head, paren, rest = device_name.partition(" (")
-    return f"{head} ({why}; {rest}" if paren else f"{head} ({why})"
+    return with_cpu_text(device_name, threads, cores, chosen)
 
 
 @dataclass

@@ -37,7 +37,9 @@ class TermDialog(ModalScreen[None]):
                 if term.related:
                     yield Static(Text("Related: " + ", ".join(term.related), style="dim"))
                 if term.steps:
-                    yield Static(Text("Taught in: " + ", ".join(term.steps), style="dim"))
+                    catalog = getattr(self.app, "catalog", None)
+                    titles = [catalog.step_title(s) if catalog else s for s in term.steps]
+                    yield Static(Text("Taught in: " + "; ".join(titles), style="dim"))
             yield Label(Text("escape closes", style="dim"))
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]

@@ -23,7 +23,7 @@ from textual.widgets import Label, LoadingIndicator, Select, Static
 
 from tutor.devices.errors import DeviceError
 from tutor.devices.select import parse_spec
-from tutor.devices.summary import report_sections
+from tutor.devices.summary import auto_text, report_sections, training_cpu_text
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
@@ -146,7 +146,9 @@ class DevicesScreen(Screen[None]):
         if report is None:
             return f"Training uses: {choice}. Checking the hardware..."
         if choice == "auto":
-            return f"Training uses: {report.get('auto_description') or report.get('auto_device')}"
+            return f"Training uses: {auto_text(report)}"
+        if choice == "cpu":
+            return f"Training uses: {training_cpu_text(report)}."
         if choice in [value for _label, value in choices_for(report, DEFAULT_CHOICE)]:
             return f"Training uses: {choice}."
         return (

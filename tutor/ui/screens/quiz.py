@@ -9,6 +9,7 @@ and storage come from ``tutor.quiz``; this module only shows them.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
@@ -68,8 +69,10 @@ class QuizScreen(Screen[None]):
         count: int | None = None,
         clock: Clock = system_clock,
         rng: random.Random | None = None,
+        step_title: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
+        self._step_title_given = step_title
         self._glossary = glossary
         self._db = db
         self._mode: Mode | None = mode
@@ -108,6 +111,13 @@ class QuizScreen(Screen[None]):
         if self._db is None:
             self._db = self.app.db  # type: ignore[attr-defined]
         return self._db
+
+    def _step_title(self, step_id: str) -> str:
+        """``Tensors › A neuron's sum`` for a step id, from the app's catalog when it has one."""
+        if self._step_title_given is not None:
+            return self._step_title_given(step_id)
+        catalog = getattr(self.app, "catalog", None)
+        return catalog.step_title(step_id) if catalog is not None else step_id
 
     def on_mount(self) -> None:
         if self._mode is None:
@@ -202,7 +212,8 @@ class QuizScreen(Screen[None]):
         text.append(f"\n{term.term}: ", style="bold")
         text.append(feedback.definition)
         if feedback.steps:
-            text.append(f"\nTaught in: {', '.join(feedback.steps)}", style="italic")
+            taught = "; ".join(self._step_title(step) for step in feedback.steps)
+            text.append(f"\nTaught in: {taught}", style="italic")
             if hasattr(self.app, "open_step"):
                 text.append(" (o opens it)", style="dim")
         text.append(f"\nRated {feedback.rating.name}; back {feedback.due_in}. ", style="dim")
@@ -262,11 +273,23 @@ class QuizScreen(Screen[None]):
         self.refresh_view()
 
     def action_switch_mode(self) -> None:
-        """Cycle choice → typed → code; the choice is remembered for next time."""
+        """Cycle choice → typed → code; the choice is remembered for next time.
+
+        The sitting goes on in the new mode: its count does not start again at 1. After its last
+        question a new sitting starts.
+        """
         current = self._mode or "choice"
         self._mode = MODES[(MODES.index(current) + 1) % len(MODES)]
         self.db.set_setting(MODE_KEY, self._mode)
-        self.start_session()
+        if self.session is None or self.session.finished:
+            self.start_session()
+            return
+        self.message = ""
+        self.session.switch_mode(self._mode)
+        if self.session.finished:  # the sitting had no question left: a new one, in the new mode
+            self.start_session()
+            return
+        self.refresh_view()
 
     def action_open_step(self) -> None:
         """After an answer, open the step that teaches the term (in the full app)."""
@@ -326,11 +349,14 @@ class QuizApp(App[None]):
         count: int | None = None,
         clock: Clock = system_clock,
         rng: random.Random | None = None,
+        step_title: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self.glossary = glossary
         self.db = db
-        self.quiz = QuizScreen(glossary, db, mode=mode, count=count, clock=clock, rng=rng)
+        self.quiz = QuizScreen(
+            glossary, db, mode=mode, count=count, clock=clock, rng=rng, step_title=step_title
+        )
 
     def on_mount(self) -> None:
         self.push_screen(self.quiz)

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
@@ -30,6 +31,9 @@ from tutor.ui.widgets.loss_chart import LossChart
 
 POLL_S = 0.25
 STATUS_WIDTH = 78  # an 80-column terminal less the status line's padding
+# Below this height the text above the chart folds away (the status line stays), so the plot
+# keeps enough rows to read in a 60x18 terminal.
+COMPACT_BELOW_HEIGHT = 24
 
 
 class RunUpdate(Message):
@@ -66,18 +70,37 @@ def clock(seconds: float) -> str:
 
 
 def progress_text(
-    epoch: int, epochs: int, step: int, total: int, samples_per_s: float, batch_size: int
+    epoch: int,
+    epochs: int,
+    step: int,
+    total: int,
+    samples_per_s: float,
+    batch_size: int,
+    width: int = STATUS_WIDTH,
 ) -> str:
-    """The running status line, short enough for an 80-column terminal (78 inside the padding)."""
+    """The running status line, short enough for an 80-column terminal (78 inside the padding),
+    or for ``width`` columns."""
     steps_per_s = samples_per_s / max(1, batch_size)
     eta = (total - step) / steps_per_s if steps_per_s else 0.0
     text = (
         f"running · epoch {epoch}/{epochs} · step {step:,}/{total:,} · "
         f"{samples_per_s:,.0f} samples/s · ETA {clock(eta)}"
     )
-    if len(text) > STATUS_WIDTH:  # very long runs: the words go before the numbers do
+    if len(text) > width:  # long runs, narrow terminals: the words go before the numbers do
         text = text.replace("running · ", "").replace(" samples/s", "/s")
     return text
+
+
+def compact_status(
+    status: str, device: str, last_epoch: Epoch | None, width: int = STATUS_WIDTH
+) -> str:
+    """The status line of a short terminal, which also carries what the folded text said."""
+    parts = [status]
+    if last_epoch and not status.startswith(("running", "epoch")):
+        parts.append(f"val accuracy {last_epoch.val_accuracy:.1%}")
+    parts.append(runs.short_device(device))
+    text = " · ".join(parts)
+    return text if len(text) <= width else status
 
 
 class TrainingScreen(Screen[None]):
@@ -115,6 +138,7 @@ class TrainingScreen(Screen[None]):
         yield FittingFooter()
 
     def on_mount(self) -> None:
+        self._fold(self.app.size.height)
         self.title = f"Training run {self.run_id}"
         try:
             self.config = runs.load_config(self.run_dir)
@@ -126,6 +150,17 @@ class TrainingScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._cancel.set()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fold(event.size.height)
+
+    def _fold(self, height: int) -> None:
+        """Fold the text above the chart in a short terminal; the status line says the rest."""
+        compact = height < COMPACT_BELOW_HEIGHT
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            if self.config is not None:
+                self._show_info()
 
     def _start_following(self) -> None:
         """(Re)start the follower; the previous one, if any, ends at its next poll."""
@@ -202,6 +237,8 @@ class TrainingScreen(Screen[None]):
         if total:
             bar.update(total=total, progress=min(step, total))
         status = self.state
+        # The status line's room: 78 columns at 80, less in a narrower terminal.
+        width = min(STATUS_WIDTH, self.size.width - 2) if self.size.width > 2 else STATUS_WIDTH
         if self.state == "running" and self.last_step:
             status = progress_text(
                 self.last_step.epoch,
@@ -210,14 +247,22 @@ class TrainingScreen(Screen[None]):
                 total,
                 self.last_step.samples_per_s,
                 config.batch_size,
+                width,
             )
         elif self.state == "done" and total:
             bar.update(progress=total)
+        if status == self.state and self.last_epoch:
+            status += f" · epoch {self.last_epoch.epoch}/{config.epochs}"
+        if self.has_class("-compact"):
+            device = self.start_info.device if self.start_info else ""
+            status = compact_status(status, device, self.last_epoch, width)
         self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
         if self.state_message:  # why it failed or stopped, or what a finished run did not save
             lines = [*lines[-1:], self.state_message] if self.state_message not in lines else lines
-        self.query_one("#training-notice", Static).update("\n".join(lines))
+        notice = self.query_one("#training-notice", Static)
+        notice.update("\n".join(lines))
+        notice.display = bool(lines)  # an empty line would take a row from the chart
 
     # Actions ----------------------------------------------------------------------------------
 

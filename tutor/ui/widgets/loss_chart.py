@@ -25,6 +25,8 @@ from tutor.training.events import Event
 from tutor.training.series import Series, draw, legend_lines
 
 REDRAW_EVERY_S = 0.3
+# Plots shorter than this leave out the row of axis names ("loss", "step").
+LABELS_FROM_HEIGHT = 14
 
 
 # Rich names for the plotext colours of the series, for the legend drawn under the plot.
@@ -35,6 +37,7 @@ def build_picture(series: Series, width: int, height: int, theme: str) -> Text:
     """The chart as rich Text, built with a private plotext figure (safe in a worker thread).
 
     The legend is drawn under the plot by this function, not by plotext (see ``series.draw``).
+    A short chart drops the row of axis names so that the plot keeps its rows.
     """
     lines = legend_lines(series, width) if series.steps else []
     plot_height = max(4, height - len(lines))
@@ -43,7 +46,7 @@ def build_picture(series: Series, width: int, height: int, theme: str) -> Text:
     plt._set_size(width, plot_height)  # as PlotextPlot.render does: plotsize alone does not stick
     plt.theme(theme)
     if series.steps:
-        draw(plt, series, width)
+        draw(plt, series, width, labels=plot_height >= LABELS_FROM_HEIGHT)
     else:
         plt.title("waiting for the first training steps")
     picture = Text.from_ansi(plt.build().rstrip("\n"))

@@ -48,6 +48,42 @@ def config_for(step: TrainingStep, device: str = "auto") -> TrainConfig:
     )
 
 
+def run_summary(run: runs.RunInfo) -> str:
+    """``stopped, epoch 0/5, train loss 0.412, val accuracy 85.1%``: one run's own state."""
+    line = f"{run.state}, epoch {run.progress}"
+    if run.train_loss is not None:
+        line += f", train loss {run.train_loss:.3f}"
+    if run.val_accuracy is not None:
+        line += f", val accuracy {run.val_accuracy:.1%}"
+    return line
+
+
+def step_runs_text(step_runs: list[runs.RunInfo], target: float | None) -> tuple[str, bool]:
+    """What the panel says of a step's runs (newest first), and whether the goal was reached.
+
+    The last run's state and the run that reached the goal are told apart: a stopped last run
+    must not seem to have reached a goal that an earlier run reached.
+    """
+    if not step_runs:
+        return "No run of this step yet.", False
+    last = step_runs[0]
+    text = f"Last run {last.id}: {run_summary(last)}."
+    if target is None:
+        return text, False
+    reaching = [r for r in step_runs if r.train_loss is not None and r.train_loss < target]
+    if not reaching:
+        return text + f"\nGoal not reached yet: a training loss below {target:g}.", False
+    best = reaching[0]  # the newest run that reached it
+    assert best.train_loss is not None
+    if best is last:
+        return text + f"\nGoal reached by this run: a training loss below {target:g}.", True
+    return (
+        text + f"\nGoal reached by the earlier run {best.id} (train loss {best.train_loss:.3f}, "
+        f"below {target:g}).",
+        True,
+    )
+
+
 class TrainingStepPanel(Widget):
     """Shows a TrainingStep; enter on the button (or F5 / ctrl+j) starts a run and opens its screen."""
 
@@ -119,25 +155,12 @@ class TrainingStepPanel(Widget):
     def on_step_runs_loaded(self, message: StepRunsLoaded) -> None:
         self.step_runs = message.found
         self.query_one("#training-step-open", Button).disabled = not self.step_runs
-        last = self.query_one("#training-step-last", Static)
-        if not self.step_runs:
-            last.update("No run of this step yet.")
-            return
-        run = self.step_runs[0]
-        line = f"Last run {run.id}: {run.state}, epoch {run.progress}"
-        if run.train_loss is not None:
-            line += f", train loss {run.train_loss:.3f}"
-        if run.val_accuracy is not None:
-            line += f", val accuracy {run.val_accuracy:.1%}"
-        target = self.step.target_train_loss
-        if target is not None and any(
-            r.train_loss is not None and r.train_loss < target for r in self.step_runs
-        ):
-            line += f". Goal reached: a training loss below {target:g}."
+        text, reached = step_runs_text(self.step_runs, self.step.target_train_loss)
+        if reached:
             progress = getattr(self.app, "progress", None)
             if progress is not None:
                 progress.mark(self.step.full_id, "solved")
-        last.update(line)
+        self.query_one("#training-step-last", Static).update(text)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

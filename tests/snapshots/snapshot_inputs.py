@@ -1,0 +1,106 @@
+"""What the screen snapshots are drawn from: fixed ids, clock, run metrics and a probe report.
+
+Plain data and functions (no fixtures), used by this folder's conftest and its tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tutor import paths
+from tutor.atomic import atomic_write_text
+from tutor.training.config import TrainConfig
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+# A finished run, a later one that was stopped (so the step names the earlier run as reaching its
+# goal), and one that failed: every state but running.
+DONE_RUN = "20260302-084500-mlp-0a1b"
+STOPPED_RUN = "20260302-091500-mlp-2c3d"
+FAILED_RUN = "20260301-170000-cnn-4e5f"
+
+
+def metrics(
+    epochs: int, steps_per_epoch: int, stop_after: int | None = None
+) -> list[dict[str, Any]]:
+    """A run's events: losses falling from about 2.3 as a ten-class run's do, no randomness."""
+    events: list[dict[str, Any]] = [
+        {
+            "event": "start",
+            "device": "cpu, 1 thread of 2 cores (1 left free for the UI)",
+            "where": "model on cpu, data on cpu",
+            "steps_per_epoch": steps_per_epoch,
+            "epochs": epochs,
+        }
+    ]
+    step = 0
+    for epoch in range(1, epochs + 1):
+        for _ in range(steps_per_epoch // 10):
+            losses = [
+                0.32 + 1.98 * math.exp(-(step + i) / 90) + 0.05 * math.sin(step + i)
+                for i in range(10)
+            ]
+            step += 10
+            events.append(
+                {
+                    "event": "step",
+                    "epoch": epoch,
+                    "step": step,
+                    "train_loss": sum(losses) / 10,
+                    "losses": losses,
+                    "samples_per_s": 5120.0,
+                }
+            )
+        if stop_after is not None and epoch > stop_after:
+            return events
+        events.append(
+            {
+                "event": "epoch",
+                "epoch": epoch,
+                "step": step,
+                "train_loss": 0.52 - 0.05 * epoch,
+                "val_loss": 0.50 - 0.03 * epoch,
+                "val_accuracy": 0.83 + 0.011 * epoch,
+                "seconds": 9.5,
+            }
+        )
+    return events
+
+
+def write_run(
+    run_id: str, config: TrainConfig, events: list[dict[str, Any]], state: str, message: str = ""
+) -> Path:
+    """A run folder as a finished process leaves it (no live pid: the state file decides)."""
+    folder = paths.runs_dir() / run_id
+    (folder / "checkpoints").mkdir(parents=True)
+    atomic_write_text(folder / "config.json", config.to_json())
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    atomic_write_text(folder / "state.json", json.dumps({"state": state, "message": message}))
+    return folder
+
+
+CPU_REPORT: dict[str, Any] = {
+    "schema": 1,
+    "python": "3.11.7",
+    "platform": "Linux",
+    "torch": "2.14.1+cpu",
+    "torchvision": "0.29.1",
+    "cuda_version": None,
+    "hip_version": None,
+    "cudnn_version": None,
+    "cuda_available": False,
+    "cuda_reason": "this PyTorch is a CPU-only build",
+    "cuda_error": None,
+    "gpu_count": 0,
+    "gpus": [],
+    "mps_built": False,
+    "mps_available": False,
+    "cpu": {"model": "Test CPU", "logical_cores": 2, "usable_cores": 2, "torch_threads": 2},
+    "auto_device": "cpu",
+    "auto_description": "cpu, 2 threads (auto: no CUDA, since this PyTorch is a CPU-only build)",
+    "fallback": None,
+    "warnings": [],
+}
