@@ -124,6 +124,13 @@ def test_next_line_indent() -> None:
     assert next_line_indent("  if a:  # why") == "      "
     assert next_line_indent("s = 'a:'") == ""
     assert next_line_indent("\tif a:", indent_width=2) == "\t  "
+    # A "#" or ":" inside a string is text: neither a comment nor the end of a block header.
+    assert next_line_indent('if line.startswith("#"):') == "    "
+    assert next_line_indent('    for key in ("a#", "b"):  # keys') == "        "
+    assert next_line_indent("    print('ratio:', r)") == "    "
+    # An unfinished line (an open bracket or string) keeps the indent unless it ends in ":".
+    assert next_line_indent("    x = f(a,") == "    "
+    assert next_line_indent("s = 'abc:") == ""
 
 
 def test_every_exercise_key_is_in_help_and_readme() -> None:

@@ -7,6 +7,9 @@ whether the editor has focus (in words, so it shows without colour too) and how 
 
 from __future__ import annotations
 
+import io
+import tokenize
+
 from textual import events
 from textual.binding import Binding
 from textual.widget import Widget
@@ -19,13 +22,28 @@ BLURRED_TITLE = "your code · e to edit"
 def next_line_indent(line: str, indent_width: int = 4) -> str:
     """The indent for the line after ``line`` (the text before the cursor): kept, or one more.
 
-    A trailing comment is ignored, so ``for x in xs:  # each row`` still opens a block.
+    A trailing comment is ignored, so ``for x in xs:  # each row`` still opens a block, and a
+    ``#`` or ``:`` inside a string is text, not a comment or a block.
     """
     indent = line[: len(line) - len(line.lstrip(" \t"))]
-    code = line.split("#", 1)[0].rstrip() if "#" in line else line.rstrip()
-    if code.endswith(":"):
+    if _last_token(line) == ":":
         indent += " " * indent_width
     return indent
+
+
+def _last_token(line: str) -> str:
+    """The line's last Python token, comments aside; an unfinished line gives what it has so far."""
+    last = ""
+    tokens = tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline)
+    try:
+        for token in tokens:
+            if token.type == tokenize.ERRORTOKEN:
+                break  # an unclosed quote: what follows is inside the string
+            if token.type in (tokenize.OP, tokenize.NAME, tokenize.NUMBER, tokenize.STRING):
+                last = token.string
+    except (tokenize.TokenError, SyntaxError):
+        pass  # an open bracket or string: the tokens before it still count
+    return last
 
 
 class CodeEditor(TextArea):
