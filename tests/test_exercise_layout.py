@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fake_kernel import FakeKernel
+from textual import events
 from textual.widgets import RichLog, Static
 from textual.widgets._footer import FooterKey
 
@@ -146,3 +147,29 @@ def test_every_exercise_key_is_in_help_and_readme() -> None:
         assert first in helped, first
         assert any(f"`{first}`" in row for row in rows), first
     assert "escape" in helped and any("`escape`" in row for row in rows)
+
+
+async def test_keys_typed_in_one_burst_edit_in_the_order_typed(fake_kernel: None) -> None:
+    """Over a slow link keys arrive together; a backspace must not land after the text behind it.
+
+    Textual applies a widget's key bindings only after the key has bubbled up to the app, while
+    typed characters go in at once, so a burst of enter, backspace, "a", "b" used to delete "b".
+    """
+    app = TutorApp(catalog=load_catalog([ARRIVAL]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_step("kinds.sum")
+        await settle(app, pilot)
+        editor = app.screen.query_one(CodeEditor)
+        editor.load_text("def f(x):")
+        editor.move_cursor(editor.document.end)
+        driver = app._driver
+        assert driver is not None
+        burst = [("enter", None), ("backspace", None), ("a", "a"), ("b", "b")]
+        burst += [("left", None), ("delete", None), ("c", "c")]
+        for key, char in burst:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            driver.send_message(event)
+        await pilot.pause()
+        await pilot.pause()
+        assert editor.text == "def f(x):\n   ac"

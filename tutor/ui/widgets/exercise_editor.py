@@ -15,6 +15,15 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import TextArea
 
+# TextArea's own editing and cursor keys: key -> action. They are run as the key arrives (see
+# ``CodeEditor._on_key``) rather than after the key has bubbled up to the app as bindings are.
+IN_ORDER_KEYS = {
+    key.strip(): binding.action
+    for binding in TextArea.BINDINGS
+    if isinstance(binding, Binding)
+    for key in binding.key.split(",")
+}
+
 FOCUSED_TITLE = "your code · esc leaves"
 BLURRED_TITLE = "your code · e to edit"
 
@@ -51,6 +60,11 @@ class CodeEditor(TextArea):
 
     TextArea's own escape moves focus to the next widget; here escape is a binding that focuses
     the editor's parent (the exercise panel, where n, p, j and the F-keys work).
+
+    Keys arrive together over a slow link (SSH) or a multiplexer. Textual inserts typed text as
+    each key is handled but applies bindings (backspace, delete, the arrows) only once the key has
+    bubbled up to the app, so in a burst "enter, backspace, a, b" the backspace used to land
+    after "b". The editor's own keys therefore run as they arrive, in the order typed.
     """
 
     BINDINGS = [Binding("escape", "leave", "Leave editor")]
@@ -77,6 +91,12 @@ class CodeEditor(TextArea):
             self._replace_via_keyboard(
                 "\n" + next_line_indent(before, self.indent_width), start, end
             )
+        else:
+            action = IN_ORDER_KEYS.get(event.key)
+            if action is not None and self.check_action(action.split("(")[0], ()):
+                event.stop()
+                event.prevent_default()
+                await self.run_action(action)
 
     def action_leave(self) -> None:
         """Focus the nearest focusable ancestor without scrolling (the verdict stays in sight)."""
