@@ -99,7 +99,6 @@ class ExerciseSession:
         self.failed_checks = 0  # failed attempts that reached the checks
         self.hints_shown = 0
         self.solved = False
-        self.ready = False
         self.stuck_said = False
         self.reset_armed = False  # F8 right after a reset puts the starter code back
         # Set once the step's setup has run: later kernel work waits for it.
@@ -234,7 +233,6 @@ class ExerciseSession:
             return Outcome(str(exc), "failed")
         finally:
             self.prepared.set()
-        self.ready = True
         if not result.ok:
             return Outcome(f"The step's setup failed: {failure_sentence(result)}", "failed")
         return self.ready_outcome()
