@@ -106,6 +106,8 @@ class ExerciseSession:
         self.draft_restored = False
         self.code = self.starter
         draft = self._load_draft()
+        # The code as the store holds it: only a change is written (see save_draft).
+        self._stored = draft if draft is not None else self.starter
         if draft is not None and not is_starter(step, draft):
             self.code, self.draft_restored = draft, True
 
@@ -126,8 +128,12 @@ class ExerciseSession:
         return load_draft(self.db, self.full_id)
 
     def save_draft(self, code: str) -> None:
-        """Keep the editor's text for next time; the starter unchanged needs no draft."""
-        if self.db is None:
+        """Keep the editor's text for next time; the starter unchanged needs no draft.
+
+        Code the store already holds is not written again, so opening and leaving a step
+        writes nothing (on a full disk that would be a change to report that never was).
+        """
+        if self.db is None or code == self._stored:
             return
         from tutor.store.drafts import clear_draft, save_draft
 
@@ -137,7 +143,8 @@ class ExerciseSession:
             else:
                 save_draft(self.db, self.full_id, code)
         except sqlite3.Error:  # the app closed the database first
-            pass
+            return
+        self._stored = code
 
     def _feed_quiz(self) -> None:
         """A real failed attempt makes the step's glossary terms due in the quiz sooner."""
