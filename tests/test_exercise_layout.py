@@ -109,12 +109,19 @@ async def test_editor_shows_focus_has_its_key_and_keeps_the_indent(
         assert app.focused is editor and editor.text == "y = ...\n"  # e moved focus, typed nothing
         assert not prompt.styles.text_style.reverse
 
-        # Auto-indent: one level after a line ending in ":", the current indent otherwise.
+        # Auto-indent: one level after a line ending in ":", the current indent otherwise; one
+        # backspace in the leading spaces takes one level back.
         editor.load_text("")
         await pilot.press(*"def f(x):", "enter", *"if x:  # a comment", "enter")
-        await pilot.press(*"return x", "enter", "backspace", "backspace", "backspace")
-        await pilot.press("backspace", *"return 0")
+        await pilot.press(*"return x", "enter", "backspace", *"return 0")
         assert editor.text == "def f(x):\n    if x:  # a comment\n        return x\n    return 0"
+        # An indent off the grid goes back to the level below; elsewhere backspace is one space.
+        editor.load_text("      y = 1   ")
+        editor.move_cursor((0, 6))
+        await pilot.press("backspace")
+        editor.move_cursor(editor.document.end)
+        await pilot.press("backspace")
+        assert editor.text == "    y = 1  "
 
 
 def test_next_line_indent() -> None:
@@ -153,7 +160,8 @@ async def test_keys_typed_in_one_burst_edit_in_the_order_typed(fake_kernel: None
     """Over a slow link keys arrive together; a backspace must not land after the text behind it.
 
     Textual applies a widget's key bindings only after the key has bubbled up to the app, while
-    typed characters go in at once, so a burst of enter, backspace, "a", "b" used to delete "b".
+    typed characters go in at once, so in a burst of enter, backspace, "a", "b" the backspace
+    used to delete "b" instead of the indent.
     """
     app = TutorApp(catalog=load_catalog([ARRIVAL]))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -172,4 +180,4 @@ async def test_keys_typed_in_one_burst_edit_in_the_order_typed(fake_kernel: None
             driver.send_message(event)
         await pilot.pause()
         await pilot.pause()
-        assert editor.text == "def f(x):\n   ac"
+        assert editor.text == "def f(x):\nac"  # backspace took the indent level back

@@ -1,7 +1,8 @@
 """The answer editor: Python code that keeps its indent, says when it has focus, and lets go on escape.
 
 Enter keeps the current line's indent and adds one level after a line ending in ``:``, so a
-``def`` or ``for`` typed line by line does not become an IndentationError. The border title says
+``def`` or ``for`` typed line by line does not become an IndentationError; backspace in the
+leading spaces takes one level back. The border title says
 whether the editor has focus (in words, so it shows without colour too) and how to get back in.
 """
 
@@ -97,6 +98,18 @@ class CodeEditor(TextArea):
                 event.stop()
                 event.prevent_default()
                 await self.run_action(action)
+
+    def action_delete_left(self) -> None:
+        """Backspace; in a line's leading spaces it takes one indent level back, as enter gave
+        one, so ending a block is one key (an indent off the grid goes to the level below)."""
+        start, end = self.selection
+        row, column = end
+        before = self.document.get_line(row)[:column]
+        if start == end and before and not before.strip(" "):
+            level = (column - 1) // self.indent_width * self.indent_width
+            self._delete_via_keyboard((row, level), end)
+            return
+        super().action_delete_left()
 
     def action_leave(self) -> None:
         """Focus the nearest focusable ancestor without scrolling (the verdict stays in sight)."""
