@@ -41,6 +41,15 @@ def tutor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def no_template_left_asked_for() -> Iterator[None]:
+    """A test that runs the app's entry point asks for the warm template: later tests ask none."""
+    yield
+    from tutor.processes import template
+
+    template.stop()
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """``../shared/data``; the test is skipped where it is absent (a learner's clone)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fake_kernel import FakeKernel
-from textual.widgets import Static
+from textual.widgets import RichLog, Static
 from textual.widgets._footer import FooterKey
 
 from tutor.kernel import Kernel
@@ -115,14 +115,19 @@ async def test_exercise_keys_work_on_arrival(way: str) -> None:
     app, pilot, context = await arrive(way, "sum", (80, 24))
     try:
         assert {"^j Run", "f2 Hint", "f3 Solution"} <= set(footer_labels(app))
+        # The main key first, with nothing pressed before it.
+        await pilot.press("ctrl+j")
+        await settle(app, pilot)
+        verdict = str(app.screen.query_one("#exercise-verdict", Static).render())
+        assert verdict.startswith("✗ `y` is wrong")  # the stand-in kernel's verdict
         await pilot.press("f2")
         await pilot.pause()
         hint = str(app.screen.query_one("#exercise-hint", Static).render())
         assert hint.startswith("Hint 1/1")
         await pilot.press("f5")
         await settle(app, pilot)
-        verdict = str(app.screen.query_one("#exercise-verdict", Static).render())
-        assert verdict.startswith("✗ `y` is wrong")  # the stand-in kernel's verdict
+        output = app.screen.query_one("#exercise-output", RichLog)
+        assert "--- run 2 ---" in " ".join(line.text for line in output.lines)
     finally:
         await context.__aexit__(None, None, None)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fake_kernel import FakeKernel
+from textual import events
 from textual.widgets import RichLog, Static
 from textual.widgets._footer import FooterKey
 
@@ -108,12 +109,19 @@ async def test_editor_shows_focus_has_its_key_and_keeps_the_indent(
         assert app.focused is editor and editor.text == "y = ...\n"  # e moved focus, typed nothing
         assert not prompt.styles.text_style.reverse
 
-        # Auto-indent: one level after a line ending in ":", the current indent otherwise.
+        # Auto-indent: one level after a line ending in ":", the current indent otherwise; one
+        # backspace in the leading spaces takes one level back.
         editor.load_text("")
         await pilot.press(*"def f(x):", "enter", *"if x:  # a comment", "enter")
-        await pilot.press(*"return x", "enter", "backspace", "backspace", "backspace")
-        await pilot.press("backspace", *"return 0")
+        await pilot.press(*"return x", "enter", "backspace", *"return 0")
         assert editor.text == "def f(x):\n    if x:  # a comment\n        return x\n    return 0"
+        # An indent off the grid goes back to the level below; elsewhere backspace is one space.
+        editor.load_text("      y = 1   ")
+        editor.move_cursor((0, 6))
+        await pilot.press("backspace")
+        editor.move_cursor(editor.document.end)
+        await pilot.press("backspace")
+        assert editor.text == "    y = 1  "
 
 
 def test_next_line_indent() -> None:
@@ -124,6 +132,13 @@ def test_next_line_indent() -> None:
     assert next_line_indent("  if a:  # why") == "      "
     assert next_line_indent("s = 'a:'") == ""
     assert next_line_indent("\tif a:", indent_width=2) == "\t  "
+    # A "#" or ":" inside a string is text: neither a comment nor the end of a block header.
+    assert next_line_indent('if line.startswith("#"):') == "    "
+    assert next_line_indent('    for key in ("a#", "b"):  # keys') == "        "
+    assert next_line_indent("    print('ratio:', r)") == "    "
+    # An unfinished line (an open bracket or string) keeps the indent unless it ends in ":".
+    assert next_line_indent("    x = f(a,") == "    "
+    assert next_line_indent("s = 'abc:") == ""
 
 
 def test_every_exercise_key_is_in_help_and_readme() -> None:
@@ -139,3 +154,30 @@ def test_every_exercise_key_is_in_help_and_readme() -> None:
         assert first in helped, first
         assert any(f"`{first}`" in row for row in rows), first
     assert "escape" in helped and any("`escape`" in row for row in rows)
+
+
+async def test_keys_typed_in_one_burst_edit_in_the_order_typed(fake_kernel: None) -> None:
+    """Over a slow link keys arrive together; a backspace must not land after the text behind it.
+
+    Textual applies a widget's key bindings only after the key has bubbled up to the app, while
+    typed characters go in at once, so in a burst of enter, backspace, "a", "b" the backspace
+    used to delete "b" instead of the indent.
+    """
+    app = TutorApp(catalog=load_catalog([ARRIVAL]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_step("kinds.sum")
+        await settle(app, pilot)
+        editor = app.screen.query_one(CodeEditor)
+        editor.load_text("def f(x):")
+        editor.move_cursor(editor.document.end)
+        driver = app._driver
+        assert driver is not None
+        burst = [("enter", None), ("backspace", None), ("a", "a"), ("b", "b")]
+        burst += [("left", None), ("delete", None), ("c", "c")]
+        for key, char in burst:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            driver.send_message(event)
+        await pilot.pause()
+        await pilot.pause()
+        assert editor.text == "def f(x):\nac"  # backspace took the indent level back

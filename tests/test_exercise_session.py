@@ -175,6 +175,35 @@ def test_drafts_kept_restored_and_cleared(db: Database) -> None:
     assert not session_for(step, db)[0].draft_restored
 
 
+def test_code_is_written_only_when_it_changed(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passing through an exercise writes nothing: on a full disk an untouched step would
+    otherwise be listed on exit as "resetting your code" the learner never wrote."""
+    calls: list[str] = []
+    monkeypatch.setattr("tutor.store.drafts.clear_draft", lambda *args: calls.append("clear"))
+    real_save = save_draft
+
+    def save(db: Database, step_id: str, code: str) -> None:
+        calls.append(code)
+        real_save(db, step_id, code)
+
+    monkeypatch.setattr("tutor.store.drafts.save_draft", save)
+    step = exercise("neuron")
+    session, _ = session_for(step, db)
+    session.close()
+    assert calls == []
+    session, _ = session_for(step, db)
+    session.run("y = 5\n")
+    session.run("y = 5\n")
+    session.close()
+    assert calls == ["y = 5\n"]
+    again, _ = session_for(step, db)  # the draft comes back and goes unchanged
+    assert again.draft_restored
+    again.close()
+    assert calls == ["y = 5\n"]
+
+
 def test_reset_then_reset_again_restores_the_starter(db: Database) -> None:
     step = exercise("neuron")
     session, kernel = session_for(step, db)

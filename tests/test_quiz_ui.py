@@ -118,6 +118,19 @@ async def test_stats_view(glossary: Glossary, db: Database) -> None:
         assert app.screen is screen
 
 
+async def test_the_quiz_on_its_own_is_styled_like_the_app(glossary: Glossary, db: Database) -> None:
+    """``quiz --lessons DIR`` runs the quiz app alone; the screens' rules live in app.tcss."""
+    app = make_app(glossary, db, count=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#quiz-status")
+        assert status.region.height == 1
+        assert app.screen.query_one("#quiz-prompt").styles.text_style.bold
+        await pilot.press("s")
+        assert isinstance(app.screen, QuizStatsScreen)
+        box = app.screen.query_one("#quiz-stats")
+        assert box.region.width == 72 and box.styles.border_top[0] == "round"
+
+
 async def test_an_empty_glossary_says_so(db: Database) -> None:
     app = make_app(Glossary(), db)
     async with app.run_test(size=(80, 24)):

@@ -7,6 +7,7 @@ folder creation (OS errors); ``test_full_disk.py`` does the same on a real full 
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -145,6 +146,33 @@ def test_cannot_open_means_permission_only_when_the_folder_is_not_writable(
     assert storage_kind(cantopen, tmp_path) is None
     monkeypatch.setattr("os.access", lambda *_: False)
     assert storage_kind(cantopen, tmp_path) == "permission"
+
+
+def test_a_database_file_another_user_owns_is_no_read_only_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file left by ``sudo`` in the learner's own folder: SQLite says "readonly database", but
+    the disk is writable; the learner is told which file is not theirs and how to get it back."""
+    database = tmp_path / "progress.sqlite3"
+    database.write_bytes(b"")
+    (tmp_path / "progress.sqlite3-wal").write_bytes(b"")
+    real_access = os.access
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        return not str(path).endswith("-wal") and real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr("os.access", access)
+    assert storage_kind(read_only(), tmp_path) == "read-only"  # the file is not known
+    assert storage_kind(read_only(), tmp_path, database) == "file-permission"
+    problem = StorageProblem.from_exception(read_only(), tmp_path, database)
+    assert problem is not None
+    sentence = problem.sentence("The attempt was not saved")
+    assert "read-only file system" not in sentence
+    assert f"you have no permission to write {tmp_path / 'progress.sqlite3-wal'}" in sentence
+    assert "chown" in sentence and sentence.endswith(".") and "\n" not in sentence
+    # Without a file that is not writable, a refused write stays a read-only disk.
+    monkeypatch.setattr("os.access", real_access)
+    assert storage_kind(read_only(), tmp_path, database) == "read-only"
 
 
 def test_the_sentence_names_the_folder_its_free_space_and_what_to_do(tmp_path: Path) -> None:

@@ -99,7 +99,6 @@ class ExerciseSession:
         self.failed_checks = 0  # failed attempts that reached the checks
         self.hints_shown = 0
         self.solved = False
-        self.ready = False
         self.stuck_said = False
         self.reset_armed = False  # F8 right after a reset puts the starter code back
         # Set once the step's setup has run: later kernel work waits for it.
@@ -107,6 +106,8 @@ class ExerciseSession:
         self.draft_restored = False
         self.code = self.starter
         draft = self._load_draft()
+        # The code as the store holds it: only a change is written (see save_draft).
+        self._stored = draft if draft is not None else self.starter
         if draft is not None and not is_starter(step, draft):
             self.code, self.draft_restored = draft, True
 
@@ -127,8 +128,12 @@ class ExerciseSession:
         return load_draft(self.db, self.full_id)
 
     def save_draft(self, code: str) -> None:
-        """Keep the editor's text for next time; the starter unchanged needs no draft."""
-        if self.db is None:
+        """Keep the editor's text for next time; the starter unchanged needs no draft.
+
+        Code the store already holds is not written again, so opening and leaving a step
+        writes nothing (on a full disk that would be a change to report that never was).
+        """
+        if self.db is None or code == self._stored:
             return
         from tutor.store.drafts import clear_draft, save_draft
 
@@ -138,7 +143,8 @@ class ExerciseSession:
             else:
                 save_draft(self.db, self.full_id, code)
         except sqlite3.Error:  # the app closed the database first
-            pass
+            return
+        self._stored = code
 
     def _feed_quiz(self) -> None:
         """A real failed attempt makes the step's glossary terms due in the quiz sooner."""
@@ -234,7 +240,6 @@ class ExerciseSession:
             return Outcome(str(exc), "failed")
         finally:
             self.prepared.set()
-        self.ready = True
         if not result.ok:
             return Outcome(f"The step's setup failed: {failure_sentence(result)}", "failed")
         return self.ready_outcome()

@@ -244,7 +244,7 @@ class Database:
 
     def _fall_back(self, exc: sqlite3.Error) -> bool:
         """On a storage error, switch to the in-memory copy; False for any other error."""
-        problem = StorageProblem.from_exception(exc, self.path.parent)
+        problem = StorageProblem.from_exception(exc, self.path.parent, self.path)
         if problem is None:
             return False
         rollback_quietly(self._disk)
@@ -281,13 +281,13 @@ class Database:
                 try:
                     replay(self._disk, write)
                 except sqlite3.Error as exc:
-                    if StorageProblem.from_exception(exc, self.path.parent) is not None:
+                    if StorageProblem.from_exception(exc, self.path.parent, self.path) is not None:
                         raise
                     # Not the disk: this write can never land (say, the file was replaced).
                     self._lost.append(f"{write.what} ({describe_sqlite_error(exc)})")
                 self._pending.pop(0)
         except (sqlite3.Error, OSError, UnusableDatabase) as exc:
-            problem = StorageProblem.from_exception(exc, self.path.parent)
+            problem = StorageProblem.from_exception(exc, self.path.parent, self.path)
             if problem is not None:
                 self.problem = problem
             return
@@ -320,7 +320,7 @@ def open_database(path: Path | None = None) -> Database:
     except (sqlite3.Error, OSError) as exc:
         if isinstance(exc, sqlite3.Error) and is_damage(exc):
             raise CorruptDatabase(path, describe_sqlite_error(exc)) from None
-        problem = StorageProblem.from_exception(exc, path.parent)
+        problem = StorageProblem.from_exception(exc, path.parent, path)
         if problem is None:
             detail = describe_sqlite_error(exc) if isinstance(exc, sqlite3.Error) else str(exc)
             raise UnusableDatabase(

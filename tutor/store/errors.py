@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["full", "quota", "read-only", "permission", "io", "busy"]
+Kind = Literal["full", "quota", "read-only", "permission", "file-permission", "io", "busy"]
 
 # SQLite primary result codes (the low byte of an extended code).
 SQLITE_PERM = 3
@@ -88,11 +88,30 @@ def _writable(directory: Path) -> bool:
     return os.access(directory, os.W_OK | os.X_OK) if directory.exists() else True
 
 
-def storage_kind(exc: BaseException, directory: Path | None = None) -> Kind | None:
+# The files SQLite writes for a database: the file itself, its write-ahead log, its index.
+SIDE_FILES = ("", "-wal", "-shm")
+
+
+def unwritable_file(database: Path | None) -> Path | None:
+    """The first of the database's files that exists and that this user may not write, if any
+    (one left behind by ``sudo``, say, in a folder that is the learner's own)."""
+    if database is None:
+        return None
+    for suffix in SIDE_FILES:
+        path = database.with_name(database.name + suffix)
+        if path.exists() and not os.access(path, os.W_OK):
+            return path
+    return None
+
+
+def storage_kind(
+    exc: BaseException, directory: Path | None = None, database: Path | None = None
+) -> Kind | None:
     """The storage problem ``exc`` reports, or None when it is not one (damage, a bug, a typo).
 
     ``directory`` is where the write went; it tells a full disk behind an I/O error, and
-    permissions behind SQLite's "unable to open".
+    permissions behind SQLite's "unable to open". ``database`` (the file in it) tells a file the
+    learner may not write from a read-only disk, which SQLite reports alike.
     """
     if isinstance(exc, OSError):
         by_errno: dict[int, Kind] = {
@@ -117,6 +136,8 @@ def storage_kind(exc: BaseException, directory: Path | None = None) -> Kind | No
             return "read-only"
         if directory is not None and not _writable(directory):
             return "permission"
+        if unwritable_file(database) is not None:
+            return "file-permission"
         if code != SQLITE_CANTOPEN:
             return "read-only"
         free = free_bytes(directory) if directory is not None else None
@@ -153,17 +174,26 @@ def human_bytes(count: int | None) -> str:
 
 @dataclass(frozen=True)
 class StorageProblem:
-    """A storage problem at ``directory``: what it is, how much space is free, what to do."""
+    """A storage problem at ``directory``: what it is, how much space is free, what to do.
+
+    ``blocked`` is the file this user may not write, for a "file-permission" problem.
+    """
 
     kind: Kind
     directory: Path
     free: int | None
+    blocked: Path | None = None
 
     @classmethod
-    def from_exception(cls, exc: BaseException, directory: Path) -> StorageProblem | None:
-        """The problem ``exc`` reports for a write under ``directory``, or None."""
-        kind = storage_kind(exc, directory)
-        return cls(kind, directory, free_bytes(directory)) if kind is not None else None
+    def from_exception(
+        cls, exc: BaseException, directory: Path, database: Path | None = None
+    ) -> StorageProblem | None:
+        """The problem ``exc`` reports for a write under ``directory`` (to ``database``), or None."""
+        kind = storage_kind(exc, directory, database)
+        if kind is None:
+            return None
+        blocked = unwritable_file(database) if kind == "file-permission" else None
+        return cls(kind, directory, free_bytes(directory), blocked)
 
     @property
     def reason(self) -> str:
@@ -175,6 +205,7 @@ class StorageProblem:
             "quota": f"your disk quota for {where} is used up ({free} on the disk)",
             "read-only": f"{where} is on a read-only file system ({free})",
             "permission": f"you have no permission to write in {where} ({free})",
+            "file-permission": f"you have no permission to write {self.blocked} ({free})",
             "io": f"the disk holding {where} reported an I/O error ({free})",
             "busy": f"another program holds the progress database in {where} locked ({free})",
         }[self.kind]
@@ -187,6 +218,8 @@ class StorageProblem:
             "quota": "delete files you own there (`quota -s` shows the limit) or ask for more",
             "read-only": "set PYTORCH_TUTOR_HOME to a writable folder",
             "permission": "make the folder yours (chmod u+w) or set PYTORCH_TUTOR_HOME elsewhere",
+            "file-permission": "make the files yours again (sudo chown $USER "
+            f"{_database_of(self.blocked)}*) or set PYTORCH_TUTOR_HOME elsewhere",
             "io": "check the disk (and your quota) before going on",
             "busy": "close other pytorch-tutor windows and commands, then try again",
         }[self.kind]
@@ -194,6 +227,16 @@ class StorageProblem:
     def sentence(self, what: str) -> str:
         """One sentence: ``what`` (e.g. "The attempt was not saved"), the reason, the advice."""
         return f"{what}: {self.reason}; {self.advice}."
+
+
+def _database_of(path: Path | None) -> Path | None:
+    """The database a side file (``-wal``, ``-shm``) belongs to."""
+    if path is None:
+        return None
+    for suffix in SIDE_FILES[1:]:
+        if path.name.endswith(suffix):
+            return path.with_name(path.name[: -len(suffix)])
+    return path
 
 
 def describe_sqlite_error(exc: sqlite3.Error) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
@@ -338,6 +339,8 @@ class QuizApp(App[None]):
     """The quiz on its own, for ``pytorch-tutor quiz --lessons DIR`` (and for tests)."""
 
     TITLE = "pytorch-tutor quiz"
+    # The screens' rules live in the app's one stylesheet; without it they draw unstyled.
+    CSS_PATH = Path(__file__).parent.parent / "app.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit"), Binding("q", "quit", "Quit", show=False)]
 
     def __init__(
