@@ -58,6 +58,8 @@ class RunInfo:
     val_accuracy: float | None = None
     train_loss: float | None = None
     device: str = ""
+    # Processes training together (torchrun); 1 for a single-process run.
+    world_size: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     # What the run could not write (its final model, its metrics) and why; None when all was saved.
     unsaved: ev.Unsaved | None = None
@@ -108,16 +110,26 @@ def load_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
 
 
-def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> int:
+# The modules a run process runs: one process, or the supervisor of a run on several ranks.
+RUN_MODULES = (b"tutor.training.run", b"tutor.distributed.supervise")
+
+
+def start(
+    run_dir: Path,
+    resume: bool = False,
+    echo_fd: int | None = None,
+    module: str = "tutor.training.run",
+) -> int:
     """Start the run's process, detached from this terminal and this process; return its pid.
 
     ``echo_fd``: the writing end of a pipe the run copies its events to (``train`` follows it).
+    ``module``: the run process; ``tutor.distributed.supervise`` for a run on several ranks.
     """
     if resume and run_state(run_dir)[0] == "running":
         raise RunBusy(f"The run {run_dir.name} is already running.")
     with contextlib.suppress(FileNotFoundError):
         (run_dir / "state.json").unlink()
-    command = [sys.executable, "-m", "tutor.training.run", str(run_dir)]
+    command = [sys.executable, "-m", module, str(run_dir)]
     if resume:
         command.append("--resume")
     if echo_fd is not None:
@@ -171,7 +183,8 @@ def pid_alive(pid: int) -> bool:
                     os.waitpid(pid, os.WNOHANG)  # our own child: reap it
                 return False
             # A recycled pid belongs to some other program.
-            return b"tutor.training.run" in (proc / "cmdline").read_bytes()
+            cmdline = (proc / "cmdline").read_bytes()
+            return any(module in cmdline for module in RUN_MODULES)
         except (OSError, IndexError):
             return False
     return True
@@ -246,6 +259,7 @@ def info(run_dir: Path) -> RunInfo:
     for event in read_events(run_dir):
         if isinstance(event, ev.Start):
             run.device = event.device
+            run.world_size = event.world_size or 1
         elif isinstance(event, ev.Epoch):
             run.epoch = event.epoch
             run.val_accuracy = event.val_accuracy
