@@ -18,7 +18,7 @@ from tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main
-from tutor.distributed.env import free_port
+from tutor.distributed.env import free_port, port_in_use
 from tutor.distributed.launch import LaunchOptions
 from tutor.distributed.runfiles import RunLaunch, read_launch, write_launch
 from tutor.training import checkpoint, data, runs
@@ -200,3 +200,34 @@ def test_bad_launch_options_get_one_sentence_and_no_run(
         next(line for line in err.splitlines() if words in line)
     ]
     assert not paths.runs_dir().exists() or not any(paths.runs_dir().iterdir())
+
+
+def test_an_endpoint_nobody_answers_fails_after_the_rendezvous_timeout_naming_it(
+    tiny: Path,
+) -> None:
+    run_dir = runs.create_run(TrainConfig(model="mlp", epochs=1, device="cpu"))
+    endpoint = f"127.0.0.1:{free_port()}"
+    options = LaunchOptions(nproc_per_node=1, nnodes=2, node_rank=1, rdzv_endpoint=endpoint)
+    write_launch(run_dir, RunLaunch(options, "cpu", rdzv_timeout=3))
+    runs.start(run_dir, module="tutor.distributed.supervise")
+    wait_for(lambda: runs.run_state(run_dir)[0] != "running", "the rendezvous to give up")
+    state, message = runs.run_state(run_dir)
+    assert state == "failed"
+    assert message.startswith(f"Node 1 could not join node 0 at {endpoint} within 3 s"), message
+
+
+def test_a_stop_while_waiting_for_the_other_machines_ends_the_run_stopped(tiny: Path) -> None:
+    run_dir = runs.create_run(TrainConfig(model="mlp", epochs=1, device="cpu"))
+    port = free_port()
+    options = LaunchOptions(
+        nproc_per_node=1, nnodes=2, node_rank=0, rdzv_endpoint=f"127.0.0.1:{port}"
+    )
+    write_launch(run_dir, RunLaunch(options, "cpu", rdzv_timeout=120))
+    runs.start(run_dir, module="tutor.distributed.supervise")
+    wait_for(lambda: port_in_use(port), "node 0 to listen at the endpoint")
+    assert runs.stop(run_dir, wait_s=60.0)
+    state, message = runs.run_state(run_dir)
+    assert (state, message) == (
+        "stopped",
+        "Stopped before training began; nothing was trained yet.",
+    )

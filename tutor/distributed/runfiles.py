@@ -23,6 +23,7 @@ from tutor.distributed.launch import LaunchOptions
 LAUNCH_FILE = "launch.json"
 ERRORS_DIR = "ranks"
 FINAL_FILE = "final.json"
+RDZV_TIMEOUT = 300
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class RunLaunch:
 
     options: LaunchOptions
     device_type: str = "cpu"
+    # Seconds the machines of a multi-machine run wait for each other at the rendezvous.
+    rdzv_timeout: int = RDZV_TIMEOUT
 
     @property
     def world_size(self) -> int:
@@ -38,7 +41,11 @@ class RunLaunch:
 
 
 def write_launch(run_dir: Path, launch: RunLaunch) -> None:
-    record = {**asdict(launch.options), "device_type": launch.device_type}
+    record = {
+        **asdict(launch.options),
+        "device_type": launch.device_type,
+        "rdzv_timeout": launch.rdzv_timeout,
+    }
     atomic_write_text(run_dir / LAUNCH_FILE, json.dumps(record, indent=2, sort_keys=True))
 
 
@@ -52,9 +59,17 @@ def read_launch(run_dir: Path) -> RunLaunch | None:
             node_rank=int(raw.get("node_rank", 0)),
             rdzv_endpoint=raw.get("rdzv_endpoint") or None,
         )
-        return RunLaunch(options, str(raw.get("device_type", "cpu")))
+        timeout = int(raw.get("rdzv_timeout", RDZV_TIMEOUT))
+        return RunLaunch(options, str(raw.get("device_type", "cpu")), timeout)
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def mark_started(run_dir: Path, rank: int) -> None:
+    """Note that torchrun started ``rank`` (the rendezvous worked)."""
+    folder = run_dir / ERRORS_DIR
+    folder.mkdir(exist_ok=True)
+    (folder / f"{rank}.started").touch()
 
 
 def write_rank_error(run_dir: Path, rank: int, message: str, echo: bool) -> None:
@@ -89,18 +104,24 @@ def read_final(run_dir: Path) -> tuple[str, Any] | None:
 def clear_rank_errors(run_dir: Path) -> None:
     folder = run_dir / ERRORS_DIR
     if folder.is_dir():
-        for path in [*folder.glob("*.error"), folder / FINAL_FILE]:
+        for path in [*folder.glob("*.error"), *folder.glob("*.started"), folder / FINAL_FILE]:
             path.unlink(missing_ok=True)
 
 
-def failure_sentence(run_dir: Path, status: int, local_ranks: range) -> str:
+def failure_sentence(run_dir: Path, status: int, launch: RunLaunch) -> str:
     """One sentence naming the rank that failed and its error, from the ranks' error files."""
+    options = launch.options
+    first_rank = options.node_rank * options.nproc_per_node
+    local_ranks = range(first_rank, first_rank + options.nproc_per_node)
     records = []
     for path in sorted((run_dir / ERRORS_DIR).glob("*.error")):
         try:
             records.append(json.loads(path.read_text()))
         except (OSError, ValueError):
             continue
+    started = any((run_dir / ERRORS_DIR).glob("*.started"))
+    if not started and options.nnodes > 1:
+        return _rendezvous_sentence(run_dir, launch)
     causes = sorted((r for r in records if not r.get("echo")), key=lambda r: r.get("at", 0))
     if causes:
         first = causes[0]
@@ -116,4 +137,21 @@ def failure_sentence(run_dir: Path, status: int, local_ranks: range) -> str:
         return f"Rank {first['rank']} failed: {first['message']}; torchrun stopped every rank."
     return (
         f"torchrun ended with status {status} before training began (details in {run_dir / 'log'})."
+    )
+
+
+def _rendezvous_sentence(run_dir: Path, launch: RunLaunch) -> str:
+    """The machines never met: which endpoint, how long, what to check."""
+    options = launch.options
+    if options.node_rank != 0:
+        return (
+            f"Node {options.node_rank} could not join node 0 at {options.rdzv_endpoint} within "
+            f"{launch.rdzv_timeout} s: start node 0 with the same options and --node-rank 0, and "
+            f"make sure this machine can reach that port (details in {run_dir / 'log'})."
+        )
+    return (
+        f"Node 0 waited at {options.rdzv_endpoint} for the other "
+        f"{options.nnodes - 1} node{'s' if options.nnodes > 2 else ''}, which did not all "
+        f"come within {launch.rdzv_timeout} s: start them with the same options, and make "
+        f"sure they can reach this port (details in {run_dir / 'log'})."
     )

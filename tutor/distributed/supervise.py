@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,14 @@ RANK_MODULE = "tutor.distributed.train_rank"
 
 
 def main(argv: list[str]) -> int:
-    from tutor.training.events import Done, Failed
+    from tutor.training import runs
+    from tutor.training.events import Done, Failed, Stopped
     from tutor.training.run import _finish, _heartbeat
     from tutor.training.streams import FileSink
 
     run_dir = Path(argv[0])
     resume = "--resume" in argv[1:]
+    began = time.time()
     with contextlib.suppress(OSError):
         atomic_write_text(run_dir / "pid", str(os.getpid()))
     beating = threading.Event()
@@ -49,14 +52,17 @@ def main(argv: list[str]) -> int:
         return 1
     clear_rank_errors(run_dir)
     args = [str(run_dir), *(["--resume"] if resume else [])]
-    command = torchrun_command(launch.options, RANK_MODULE, args)
+    command = torchrun_command(launch.options, RANK_MODULE, args, rdzv_timeout=launch.rdzv_timeout)
     env = dict(os.environ)
     if launch.device_type == "cpu":
         # One thread per rank unless asked otherwise: ranks share the machine's cores.
         env.setdefault("OMP_NUM_THREADS", "1")
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)
 
+    stopping = threading.Event()
+
     def on_signal(signum: int, frame: Any) -> None:
+        stopping.set()
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signal.SIGTERM)  # torchrun stops every rank; each checkpoints
 
@@ -74,8 +80,6 @@ def main(argv: list[str]) -> int:
         _finish(run_dir, state, sink, final)
         sink.close()
         return 0 if state in ("done", "stopped") else 1
-    first = launch.options.node_rank * launch.options.nproc_per_node
-    local = range(first, first + launch.options.nproc_per_node)
     try:
         if status == 0 and launch.options.node_rank != 0:
             # The ranks of this node finished; node 0 holds the events and the model.
@@ -85,7 +89,22 @@ def main(argv: list[str]) -> int:
             )
             _finish(run_dir, "done", sink, Done(0, 0, None, None, None, 0.0, "", message=message))
             return 0
-        _finish(run_dir, "failed", sink, Failed(message=failure_sentence(run_dir, status, local)))
+        if stopping.is_set() and not any((run_dir / "ranks").glob("*.error")):
+            # Stopped before the ranks trained (at the rendezvous, say): nothing new to save.
+            checkpoint = runs.checkpoint_path(run_dir)
+            then = (
+                "resume continues from its last checkpoint"
+                if checkpoint.is_file()
+                else ("nothing was trained yet")
+            )
+            stopped = Stopped(
+                checkpoint=str(checkpoint) if checkpoint.is_file() else None,
+                seconds=time.time() - began,
+                message=f"Stopped before training began; {then}.",
+            )
+            _finish(run_dir, "stopped", sink, stopped)
+            return 0
+        _finish(run_dir, "failed", sink, Failed(message=failure_sentence(run_dir, status, launch)))
         return 1
     finally:
         sink.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.distributed.env import DistributedError, rank_info
-from tutor.distributed.runfiles import read_launch, write_final, write_rank_error
+from tutor.distributed.runfiles import mark_started, read_launch, write_final, write_rank_error
 
 
 def _fault(rank: int) -> Callable[[int], None] | None:
@@ -64,6 +64,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     info = rank_info()
+    with contextlib.suppress(OSError):
+        mark_started(run_dir, info.rank)
     launch = read_launch(run_dir)
     device_type = launch.device_type if launch is not None else "cpu"
     try:
