@@ -23,13 +23,26 @@ EVAL_BATCH = 1000
 
 
 class AgreedStop:
-    """A stop flag every rank reads at the same step: set on one rank, set on all (MAX all-reduce)."""
+    """A stop flag every rank reads at the same step: set on one rank, set on all (MAX all-reduce).
 
-    def __init__(self, local: threading.Event, context: RankContext) -> None:
+    The loop asks after every step; the ranks compare flags every ``every``-th question (the
+    same questions on every rank, so they always compare together), which keeps one more
+    collective per step off the training. ``agree`` compares at once (the end of an epoch).
+    """
+
+    def __init__(self, local: threading.Event, context: RankContext, every: int = 8) -> None:
         self.local = local
         self.context = context
+        self.every = every
+        self.asked = 0
 
     def is_set(self) -> bool:
+        self.asked += 1
+        if self.asked % self.every:
+            return False
+        return self.agree()
+
+    def agree(self) -> bool:
         import torch
         import torch.distributed as dist
 

@@ -35,7 +35,6 @@ from tutor.training.config import TrainConfig
 from tutor.training.events import Done, Epoch, EventSink, Notice, Resume, Start, Stopped
 from tutor.training.loop import (
     LossLog,
-    StopFlag,
     StopRequested,
     TrainingFailed,
     evaluate,
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from tutor.distributed.runtime import RankContext
-    from tutor.distributed.training import Ranks
+    from tutor.distributed.training import AgreedStop, Ranks
     from tutor.training.data import TensorData
 
 __all__ = ["Job", "SaveRecord", "StopRequested", "TrainingFailed", "fit", "prepare", "train"]
@@ -230,7 +229,7 @@ def fit(
 
     config, placed, model, ranks = job.config, job.placed, job.model, job.ranks
     steps_per_epoch = job.steps_per_epoch
-    agreed: threading.Event | StopFlag = stop
+    agreed: AgreedStop | None = None  # several ranks stop together
     if ranks is not None:
         from tutor.distributed.training import AgreedStop
 
@@ -265,7 +264,7 @@ def fit(
             order.to(placed.train_on),
             config.batch_size,
             job.device.device,
-            agreed,
+            agreed if agreed is not None else stop,
             first_batch=position.step_in_epoch,
             log=log,
             after_step=after_step,
@@ -299,7 +298,7 @@ def fit(
         problem = _save(checkpointer, job, position, job.shuffle.get_state())
         if problem is not None:
             sink.emit(Notice(str(problem)))
-        if agreed.is_set():
+        if agreed.agree() if agreed is not None else stop.is_set():
             return _stopped(position, checkpointer.path, began, None)
 
     return Done(
