@@ -141,7 +141,7 @@ def test_stop_ends_every_rank_with_a_checkpoint_and_resume_keeps_the_world_size(
     )
     run_dir = runs.create_run(config)
     write_launch(run_dir, RunLaunch(LaunchOptions(nproc_per_node=2), "cpu"))
-    runs.start(run_dir, module="tutor.distributed.supervise")
+    runs.start(run_dir)  # its launch.json makes it a torchrun run
     wait_for(lambda: len(of_kind(run_dir, "step")) >= 2, "the first steps")
     assert main(["runs", "stop", run_dir.name]) == 0
     wait_for(lambda: runs.run_state(run_dir)[0] != "running", "the ranks to stop")
@@ -209,7 +209,7 @@ def test_an_endpoint_nobody_answers_fails_after_the_rendezvous_timeout_naming_it
     endpoint = f"127.0.0.1:{free_port()}"
     options = LaunchOptions(nproc_per_node=1, nnodes=2, node_rank=1, rdzv_endpoint=endpoint)
     write_launch(run_dir, RunLaunch(options, "cpu", rdzv_timeout=3))
-    runs.start(run_dir, module="tutor.distributed.supervise")
+    runs.start(run_dir)  # its launch.json makes it a torchrun run
     wait_for(lambda: runs.run_state(run_dir)[0] != "running", "the rendezvous to give up")
     state, message = runs.run_state(run_dir)
     assert state == "failed"
@@ -223,7 +223,7 @@ def test_a_stop_while_waiting_for_the_other_machines_ends_the_run_stopped(tiny: 
         nproc_per_node=1, nnodes=2, node_rank=0, rdzv_endpoint=f"127.0.0.1:{port}"
     )
     write_launch(run_dir, RunLaunch(options, "cpu", rdzv_timeout=120))
-    runs.start(run_dir, module="tutor.distributed.supervise")
+    runs.start(run_dir)  # its launch.json makes it a torchrun run
     wait_for(lambda: port_in_use(port), "node 0 to listen at the endpoint")
     assert runs.stop(run_dir, wait_s=60.0)
     state, message = runs.run_state(run_dir)

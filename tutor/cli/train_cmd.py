@@ -241,7 +241,6 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             return fail(_cannot_write("create the run folder in", paths.runs_dir(), exc))
         history = []
-    module = "tutor.training.run"
     if launch is not None:
         # Several ranks: torchrun under a supervisor; rank 0 writes metrics.jsonl, followed as a file.
         from tutor.distributed.runfiles import write_launch
@@ -250,13 +249,10 @@ def run(args: argparse.Namespace) -> int:
             write_launch(run_dir, launch)
         except OSError as exc:
             return fail(_cannot_write("start the run in", run_dir, exc))
-        module = "tutor.distributed.supervise"
     echo = None if args.detach or launch is not None else os.pipe()
     started_at = time.time()
     try:
-        pid = runs.start(
-            run_dir, resume=bool(args.resume), echo_fd=echo[1] if echo else None, module=module
-        )
+        pid = runs.start(run_dir, resume=bool(args.resume), echo_fd=echo[1] if echo else None)
     except (runs.RunBusy, OSError) as exc:
         if echo is not None:
             os.close(echo[0])

@@ -44,6 +44,10 @@ class RunBusy(RuntimeError):
     """The action needs a run that is not running (resume, delete) or one that is (stop)."""
 
 
+# The run process: one process, or the supervisor of a run on several ranks (torchrun).
+RUN_MODULES = ("tutor.training.run", "tutor.distributed.supervise")
+
+
 @dataclass
 class RunInfo:
     """What the runs list shows of one run."""
@@ -58,8 +62,7 @@ class RunInfo:
     val_accuracy: float | None = None
     train_loss: float | None = None
     device: str = ""
-    # Processes training together (torchrun); 1 for a single-process run.
-    world_size: int = 1
+    world_size: int = 1  # processes training together (torchrun)
     extra: dict[str, Any] = field(default_factory=dict)
     # What the run could not write (its final model, its metrics) and why; None when all was saved.
     unsaved: ev.Unsaved | None = None
@@ -110,25 +113,16 @@ def load_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
 
 
-# The modules a run process runs: one process, or the supervisor of a run on several ranks.
-RUN_MODULES = (b"tutor.training.run", b"tutor.distributed.supervise")
-
-
-def start(
-    run_dir: Path,
-    resume: bool = False,
-    echo_fd: int | None = None,
-    module: str = "tutor.training.run",
-) -> int:
+def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> int:
     """Start the run's process, detached from this terminal and this process; return its pid.
 
     ``echo_fd``: the writing end of a pipe the run copies its events to (``train`` follows it).
-    ``module``: the run process; ``tutor.distributed.supervise`` for a run on several ranks.
     """
     if resume and run_state(run_dir)[0] == "running":
         raise RunBusy(f"The run {run_dir.name} is already running.")
     with contextlib.suppress(FileNotFoundError):
         (run_dir / "state.json").unlink()
+    module = RUN_MODULES[(run_dir / "launch.json").is_file()]  # launch.json: several ranks
     command = [sys.executable, "-m", module, str(run_dir)]
     if resume:
         command.append("--resume")
@@ -183,8 +177,7 @@ def pid_alive(pid: int) -> bool:
                     os.waitpid(pid, os.WNOHANG)  # our own child: reap it
                 return False
             # A recycled pid belongs to some other program.
-            cmdline = (proc / "cmdline").read_bytes()
-            return any(module in cmdline for module in RUN_MODULES)
+            return any(m.encode() in (proc / "cmdline").read_bytes() for m in RUN_MODULES)
         except (OSError, IndexError):
             return False
     return True
