@@ -8,6 +8,7 @@ ranks, so these take seconds each; the datasets are tiny (or the bundled sample)
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -231,3 +232,17 @@ def test_a_stop_while_waiting_for_the_other_machines_ends_the_run_stopped(tiny: 
         "stopped",
         "Stopped before training began; nothing was trained yet.",
     )
+
+
+def test_a_rendezvous_port_in_use_is_refused_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        args = ["train", "mlp", "--device", "cpu", "--nproc-per-node", "2"]
+        assert main([*args, "--rdzv-endpoint", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err
+    assert f"Port {port} on 127.0.0.1 is already in use" in err and "Traceback" not in err
+    assert not paths.runs_dir().exists() or not any(paths.runs_dir().iterdir())

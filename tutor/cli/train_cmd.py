@@ -217,9 +217,11 @@ def run(args: argparse.Namespace) -> int:
         if runs.run_state(run_dir)[0] == "running":
             # Checked before the config is rewritten: a running run's config must not change.
             return fail(f"The run {run_dir.name} is already running.")
+        changed = _resume_config(args, config)
+        # After --device is applied: a resumed run on several ranks may move to other devices.
         launch = launch_for(args, config, run_dir)
-        if _resume_config(args, config):
-            if args.device is not None:
+        if changed:
+            if args.device is not None and launch is None:
                 problem = _check_device(config.device)
                 if problem:
                     return fail(problem, 2)
