@@ -7,13 +7,19 @@ ranks) and per rank, and the ratio 2 ranks : 1 rank. On a machine with few share
 all-reduce of every step costs about as much as the step, so expect a ratio near or below 1 here;
 GPUs are where the speed-up shows.
 
+With ``--train`` the runs go through ``pytorch-tutor train mlp --device cpu`` instead: one plain
+process, then ``--nproc-per-node 1`` and ``2`` (the tutor's own trainer under torchrun and DDP, on
+the bundled 5,000-image sample in a temporary home), reading samples/s from the runs' step events.
+
     .venv/bin/python benchmarks/ddp_throughput.py [--size 32768] [--epochs 1] [--repeat 1]
+    .venv/bin/python benchmarks/ddp_throughput.py --train [--epochs 2] [--repeat 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,12 +43,57 @@ def run(nproc: int, size: int, epochs: int) -> dict[str, float]:
     return {"total": sum(per_rank), "per_rank": per_rank[0], "seconds": reports[0]["seconds"]}
 
 
+def run_train(nproc: int, epochs: int) -> dict[str, float]:
+    """One ``train mlp`` run (``nproc`` 0: the plain single process); samples/s from its steps."""
+    with tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "PYTORCH_TUTOR_HOME": f"{home}/home",
+            "PYTORCH_TUTOR_DATA": f"{home}/data",
+        }
+        env["PYTORCH_TUTOR_OFFLINE"] = "1"
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+        command = [sys.executable, "-m", "tutor", "train", "mlp", "--device", "cpu", "--json"]
+        command += ["--epochs", str(epochs), "--batch-size", "64"]
+        if nproc:
+            command += ["--nproc-per-node", str(nproc)]
+        else:
+            env["OMP_NUM_THREADS"] = "1"  # one thread, like each rank
+        done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    steps = [e["samples_per_s"] for e in lines if e["event"] == "step"]
+    world = next((e.get("world_size") or 1 for e in lines if e["event"] == "start"), 1)
+    per_rank = sorted(steps)[len(steps) // 2]  # the median: the first steps warm up
+    return {"total": per_rank * world, "per_rank": per_rank, "seconds": lines[-1]["seconds"]}
+
+
+def main_train(epochs: int, repeat: int) -> int:
+    best: dict[int, dict[str, float]] = {}
+    for _ in range(repeat):
+        for nproc in (0, 1, 2):  # side by side, so all see the same machine load
+            result = run_train(nproc, epochs)
+            if nproc not in best or result["total"] > best[nproc]["total"]:
+                best[nproc] = result
+    for nproc, result in best.items():
+        name = "1 process " if nproc == 0 else f"{nproc} rank{'s' if nproc > 1 else ' '}   "
+        print(
+            f"{name}: {result['total']:8.0f} samples/s in all, {result['per_rank']:8.0f} per "
+            f"rank, whole run {result['seconds']:.2f} s"
+        )
+    print(f"ratio 2 ranks : 1 rank = {best[2]['total'] / best[1]['total']:.2f}")
+    print(f"ratio 1 rank under torchrun : 1 process = {best[1]['total'] / best[0]['total']:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32768, help="examples in the set")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="alternate runs, best of each")
+    parser.add_argument("--train", action="store_true", help="go through `pytorch-tutor train`")
     args = parser.parse_args()
+    if args.train:
+        return main_train(args.epochs, args.repeat)
     best: dict[int, dict[str, float]] = {}
     for _ in range(args.repeat):
         for nproc in (1, 2):  # side by side, so both see the same machine load

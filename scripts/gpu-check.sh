@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: print the real device report, train one epoch on cuda through
-# the CLI, run the fair CPU vs GPU timing demo and a one-GPU nccl DDP run under torchrun. Exit 0
-# when all four work; 1 when a step fails or there is no usable GPU (the report says why); 2 when
+# the CLI, run the fair CPU vs GPU timing demo, a one-GPU nccl DDP run under torchrun and the same
+# through `train --nproc-per-node 1`. Exit 0 when all five work; 1 when a step fails or there is no usable GPU (the report says why); 2 when
 # Python, torch or the tutor is missing. PYTHON picks the interpreter (default: .venv/bin/python, else python3);
 # GPU_CHECK_SIZE the matrix side of the timing demo (default 2048). Progress and runs go to a
 # temporary PYTORCH_TUTOR_HOME unless one is set, so a learner's own data is never touched.
@@ -38,7 +38,7 @@ trap 'echo "gpu-check: step \"$step\" failed (exit $?)." >&2' ERR
 tutor() { "$py" -m tutor "$@"; }
 
 step="device report"
-echo "== 1/4 device report: pytorch-tutor doctor"
+echo "== 1/5 device report: pytorch-tutor doctor"
 tutor doctor
 report="$(tutor doctor --json)"
 verdict="$(printf '%s' "$report" | "$py" -c '
@@ -53,19 +53,19 @@ fi
 
 step="one epoch on cuda"
 echo
-echo "== 2/4 one epoch on cuda: pytorch-tutor train mlp --epochs 1 --device cuda"
+echo "== 2/5 one epoch on cuda: pytorch-tutor train mlp --epochs 1 --device cuda"
 started=$SECONDS
 tutor train mlp --epochs 1 --device cuda
 echo "(the epoch, with start-up, took $((SECONDS - started)) s)"
 
 step="timing demo"
 echo
-echo "== 3/4 timing demo: python -m tutor.devices.timing"
+echo "== 3/5 timing demo: python -m tutor.devices.timing"
 "$py" -m tutor.devices.timing --size "${GPU_CHECK_SIZE:-2048}" --repeats 10
 
 step="nccl run"
 echo
-echo "== 4/4 DDP with nccl on one GPU: torchrun --standalone --nproc-per-node 1 --module tutor.distributed.selfcheck"
+echo "== 4/5 DDP with nccl on one GPU: torchrun --standalone --nproc-per-node 1 --module tutor.distributed.selfcheck"
 ddp_out="$(mktemp -d)"
 "$py" -m torch.distributed.run --standalone --nproc-per-node 1 \
     --module tutor.distributed.selfcheck "$ddp_out" --device cuda
@@ -77,5 +77,10 @@ print("rank %d of %d on %s: loss %.4f, accuracy %.3f" % (r["rank"], r["world_siz
 ' "$ddp_out/rank0.json"
 rm -rf "$ddp_out"
 
+step="train on nccl"
 echo
-echo "gpu-check: all four steps passed."
+echo "== 5/5 train under torchrun with nccl: pytorch-tutor train mlp --epochs 1 --device cuda --nproc-per-node 1"
+tutor train mlp --epochs 1 --device cuda --nproc-per-node 1
+
+echo
+echo "gpu-check: all five steps passed."

@@ -46,6 +46,8 @@ def _summary(run: Any) -> dict[str, Any]:
         "config": run.config.to_dict(),
         # What the run could not write (its final model, its metrics) and why; null when all saved.
         "unsaved": run.unsaved.to_json() if run.unsaved is not None else None,
+        # Runs on several ranks only: a single run's object stays as it was.
+        **({"world_size": run.world_size} if run.world_size > 1 else {}),
     }
 
 
@@ -63,6 +65,8 @@ def _list(as_json: bool) -> int:
     for run in found:
         accuracy = "-" if run.val_accuracy is None else f"{run.val_accuracy:.1%}"
         device = runs.short_device(run.device)
+        if run.world_size > 1:
+            device = f"{device}, {run.world_size} ranks"
         print(f"{run.id:<32} {run.state:<8} {run.progress:>6} {accuracy:>8}  {device}")
         if run.unsaved is not None:
             print(f"  {run.unsaved.summary}")
@@ -95,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
             f"  model {summary.config.model} on {summary.config.dataset}; {summary.config.hyperparameters()}"
         )
         if summary.device:
-            print(f"  device {summary.device}")
+            ranks = f", {summary.world_size} ranks" if summary.world_size > 1 else ""
+            print(f"  device {summary.device}{ranks}")
         if summary.unsaved is not None:
             print(f"  {summary.unsaved.message}")
         for event in events:

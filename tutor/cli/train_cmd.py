@@ -15,6 +15,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tutor import paths
 from tutor.cli import UsageError
 from tutor.cli.common import fail, print_json
 from tutor.cli.train_follow import follow
+from tutor.cli.train_ranks import add_arguments, launch_for
 
 __all__ = ["add_parser", "follow", "run"]
 
@@ -50,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--detach", action="store_true", help="start the run and return at once")
     parser.add_argument("--json", action="store_true", help="one JSON object per line per event")
+    add_arguments(parser)
 
 
 def _list(as_json: bool) -> int:
@@ -214,8 +217,11 @@ def run(args: argparse.Namespace) -> int:
         if runs.run_state(run_dir)[0] == "running":
             # Checked before the config is rewritten: a running run's config must not change.
             return fail(f"The run {run_dir.name} is already running.")
-        if _resume_config(args, config):
-            if args.device is not None:
+        changed = _resume_config(args, config)
+        # After --device is applied: a resumed run on several ranks may move to other devices.
+        launch = launch_for(args, config, run_dir)
+        if changed:
+            if args.device is not None and launch is None:
                 problem = _check_device(config.device)
                 if problem:
                     return fail(problem, 2)
@@ -228,7 +234,8 @@ def run(args: argparse.Namespace) -> int:
         history = runs.read_events(run_dir)
     else:
         config = _new_config(args)
-        problem = _check_device(config.device)
+        launch = launch_for(args, config, None)
+        problem = _check_device(config.device) if launch is None else None
         if problem:
             return fail(problem, 2)
         try:
@@ -236,7 +243,16 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             return fail(_cannot_write("create the run folder in", paths.runs_dir(), exc))
         history = []
-    echo = None if args.detach else os.pipe()
+    if launch is not None:
+        # Several ranks: torchrun under a supervisor; rank 0 writes metrics.jsonl, followed as a file.
+        from tutor.distributed.runfiles import write_launch
+
+        try:
+            write_launch(run_dir, launch)
+        except OSError as exc:
+            return fail(_cannot_write("start the run in", run_dir, exc))
+    echo = None if args.detach or launch is not None else os.pipe()
+    started_at = time.time()
     try:
         pid = runs.start(run_dir, resume=bool(args.resume), echo_fd=echo[1] if echo else None)
     except (runs.RunBusy, OSError) as exc:
@@ -259,7 +275,10 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
-    assert echo is not None
+    if echo is None:
+        return follow(
+            run_dir, args.json, resumed_at=started_at if args.resume else None, history=history
+        )
     return follow(run_dir, args.json, echo=echo[0], history=history)
 
 

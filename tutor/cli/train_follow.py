@@ -44,9 +44,15 @@ class _Printer:
             print(f"Note: {event.message}")
         elif isinstance(event, ev.Start):
             self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
+            ranks = ""
+            if event.world_size:
+                ranks = (
+                    f" x {event.world_size} ranks (batch {event.batch_size} per rank, "
+                    f"{event.batch_size * event.world_size} in all)"
+                )
             print(
                 f"Training {event.model} on {event.dataset} ({event.n_train:,} images, "
-                f"{event.n_test:,} held out) on {event.device}; {event.where}."
+                f"{event.n_test:,} held out) on {event.device}{ranks}; {event.where}."
             )
         elif isinstance(event, ev.Resume):
             print(f"Resuming at epoch {event.epoch}, step {event.step}.")

@@ -138,13 +138,17 @@ def check_resume(saved_world_size: int, options: LaunchOptions) -> None:
 
 
 def torchrun_command(
-    options: LaunchOptions, module: str, args: Sequence[str] = (), python: str | None = None
+    options: LaunchOptions,
+    module: str,
+    args: Sequence[str] = (),
+    python: str | None = None,
+    rdzv_timeout: int | None = None,
 ) -> list[str]:
     """``python -m torch.distributed.run ... --module MODULE ARGS`` for this machine.
 
     One machine without an endpoint runs ``--standalone`` (torchrun picks a free port). Otherwise
     the static rendezvous uses ``--rdzv-endpoint``: node 0 listens there, ``--node-rank`` says
-    which machine this is.
+    which machine this is; ``rdzv_timeout`` bounds how long the machines wait for each other.
     """
     command = [python or sys.executable, "-m", "torch.distributed.run"]
     command += ["--nproc-per-node", str(options.nproc_per_node)]
@@ -153,4 +157,6 @@ def torchrun_command(
     else:
         command += ["--nnodes", str(options.nnodes), "--node-rank", str(options.node_rank)]
         command += ["--rdzv-endpoint", str(options.rdzv_endpoint)]
+        if rdzv_timeout is not None:
+            command += ["--rdzv-conf", f"timeout={rdzv_timeout}"]
     return [*command, "--module", module, *args]

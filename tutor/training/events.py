@@ -90,6 +90,8 @@ class Start:
     batch_size: int
     start_epoch: int
     start_step: int
+    # Several ranks (torchrun): how many; left out of a single process's line.
+    world_size: int | None = field(default=None, metadata=_OPTIONAL)
     at: float | None = field(default=None, metadata=_OPTIONAL)
 
 
@@ -148,6 +150,7 @@ class Done:
     checkpoint: str
     message: str | None = field(default=None, metadata=_OPTIONAL)
     unsaved: Unsaved | None = field(default=None, metadata=_OPTIONAL)
+    world_size: int | None = field(default=None, metadata=_OPTIONAL)
     at: float | None = field(default=None, metadata=_OPTIONAL)
 
 

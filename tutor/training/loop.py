@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tutor.training.checkpoint import Position
 from tutor.training.events import EventSink, Step
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from torch import nn
 
 EVAL_BATCH = 1000
+
+
+class StopFlag(Protocol):
+    """What the loop asks whether to stop: a ``threading.Event``, or one every rank agrees on."""
+
+    def is_set(self) -> bool: ...
 
 
 class TrainingFailed(Exception):
@@ -50,6 +56,7 @@ class LossLog:
         lr: float,
         sink: EventSink,
         began: float,
+        reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         import torch
 
@@ -63,6 +70,8 @@ class LossLog:
         self.lr = lr
         self.sink = sink
         self.began = began
+        # Several ranks: averages the window over every rank before it is read.
+        self.reduce = reduce
 
     def add(self, loss: torch.Tensor) -> None:
         """Note one step's loss (no host sync until the window is full)."""
@@ -77,7 +86,8 @@ class LossLog:
         if self.fill == 0:
             return
         position = self.position
-        losses = self.window[: self.fill].tolist()
+        window = self.window[: self.fill]
+        losses = (self.reduce(window) if self.reduce is not None else window).tolist()
         for offset, value in enumerate(losses):
             if not math.isfinite(value):
                 at = position.step - self.fill + offset + 1
@@ -112,7 +122,7 @@ def train_epoch(
     order: torch.Tensor,
     batch_size: int,
     device: torch.device,
-    stop: threading.Event,
+    stop: threading.Event | StopFlag,
     first_batch: int = 0,
     log: LossLog | None = None,
     after_step: Callable[[], None] | None = None,

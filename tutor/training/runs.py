@@ -48,6 +48,10 @@ class RunBusy(RuntimeError):
     """The action needs a run that is not running (resume, delete) or one that is (stop)."""
 
 
+# The run process: one process, or the supervisor of a run on several ranks (torchrun).
+RUN_MODULES = ("tutor.training.run", "tutor.distributed.supervise")
+
+
 @dataclass
 class RunInfo:
     """What the runs list shows of one run."""
@@ -62,6 +66,7 @@ class RunInfo:
     val_accuracy: float | None = None
     train_loss: float | None = None
     device: str = ""
+    world_size: int = 1  # processes training together (torchrun)
     extra: dict[str, Any] = field(default_factory=dict)
     # What the run could not write (its final model, its metrics) and why; None when all was saved.
     unsaved: ev.Unsaved | None = None
@@ -121,15 +126,17 @@ def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> in
         raise RunBusy(f"The run {run_dir.name} is already running.")
     with contextlib.suppress(FileNotFoundError):
         (run_dir / "state.json").unlink()
+    several = (run_dir / "launch.json").is_file()  # several ranks: torchrun under a supervisor
     # Forked from the warm template when it is up (torch already imported), else a fresh process.
+    # The echo pipe of ``train`` cannot cross into a forked run (and the CLI has no template).
     from tutor.processes import template
 
-    # The echo pipe of ``train`` cannot cross into a forked run (and the CLI has no template).
-    pid = template.launch_run(run_dir, resume) if echo_fd is None else None
+    forkable = echo_fd is None and not several
+    pid = template.launch_run(run_dir, resume) if forkable else None
     if pid is not None:
         _mark_started(run_dir, pid)
         return pid
-    command = [sys.executable, "-m", "tutor.training.run", str(run_dir)]
+    command = [sys.executable, "-m", RUN_MODULES[several], str(run_dir)]
     if resume:
         command.append("--resume")
     if echo_fd is not None:
@@ -188,7 +195,7 @@ def pid_alive(pid: int) -> bool:
                 return False
             # A recycled pid belongs to some other program. A run forked from the template has
             # the template's command line and names itself instead.
-            if b"tutor.training.run" in (proc / "cmdline").read_bytes():
+            if any(m.encode() in (proc / "cmdline").read_bytes() for m in RUN_MODULES):
                 return True
             return (proc / "comm").read_text().strip() == RUN_PROCESS_NAME
         except (OSError, IndexError):
@@ -267,6 +274,7 @@ def info(run_dir: Path) -> RunInfo:
 
     brief = summary.for_listing(run_dir, state == "running", lambda: read_events(run_dir))
     run.device = brief.device
+    run.world_size = brief.world_size
     run.epoch = brief.epoch
     run.val_accuracy = brief.val_accuracy
     run.train_loss = brief.train_loss

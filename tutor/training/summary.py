@@ -32,6 +32,7 @@ class Summary:
     """What a runs list shows of a run besides its config and state."""
 
     device: str = ""
+    world_size: int = 1
     epoch: int = 0
     val_accuracy: float | None = None
     train_loss: float | None = None
@@ -44,6 +45,7 @@ class Summary:
             return False
         if isinstance(event, ev.Start):
             self.device = event.device
+            self.world_size = event.world_size or 1
         elif isinstance(event, ev.Epoch):
             self.epoch = event.epoch
             self.val_accuracy = event.val_accuracy

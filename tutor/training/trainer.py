@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tutor.training.checkpoint import (
     Checkpointer,
@@ -33,7 +33,13 @@ from tutor.training.checkpoint import (
 )
 from tutor.training.config import TrainConfig
 from tutor.training.events import Done, Epoch, EventSink, Notice, Resume, Start, Stopped
-from tutor.training.loop import LossLog, StopRequested, TrainingFailed, evaluate, train_epoch
+from tutor.training.loop import (
+    LossLog,
+    StopRequested,
+    TrainingFailed,
+    evaluate,
+    train_epoch,
+)
 from tutor.training.models import MODELS
 from tutor.training.setup import Device, PlacedData, choose_device, make_optimizer, place_data
 from tutor.training.transfer import build_for_run, set_train_mode
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from tutor.distributed.runtime import RankContext
+    from tutor.distributed.training import AgreedStop, Ranks
     from tutor.training.data import TensorData
 
 __all__ = ["Job", "SaveRecord", "StopRequested", "TrainingFailed", "fit", "prepare", "train"]
@@ -61,10 +69,15 @@ class Job:
     shuffle: torch.Generator
     # For ``transfer``: which frozen base ("cnn", "torchvision:resnet18"); None for other models.
     base_kind: str | None
+    # Several ranks under torchrun (the model is then wrapped in DDP); None for one process.
+    ranks: Ranks | None = None
 
     @property
     def steps_per_epoch(self) -> int:
-        return math.ceil(len(self.placed.train_images) / self.config.batch_size)
+        size = len(self.placed.train_images)
+        if self.ranks is not None:  # each rank trains its shard, in per-rank batches
+            size = self.ranks.shard_size(size)
+        return math.ceil(size / self.config.batch_size)
 
 
 def train(
@@ -75,13 +88,15 @@ def train(
     resume: bool = False,
     on_step: Callable[[int], None] | None = None,
     saves: SaveRecord | None = None,
+    context: RankContext | None = None,
 ) -> Done | Stopped:
     """Train as configured and return the final event (``Done`` or ``Stopped``).
 
     Raises TrainingFailed (and CheckpointError) with a sentence for the learner. ``stop`` set
     from another thread (a signal handler) makes the loop checkpoint its exact position and
     return. ``on_step(global_step)`` is called after every step (tests). ``saves`` receives what
-    the checkpoints hold (the last epoch saved, the first write failure).
+    the checkpoints hold (the last epoch saved, the first write failure). ``context``: this
+    process is one rank of several (torchrun); every rank calls ``train``, rank 0 alone writes.
     """
     stop = stop or threading.Event()
     saves = saves if saves is not None else SaveRecord()
@@ -99,17 +114,26 @@ def train(
     if state is not None:
         position = restore(state, checkpoint_path, job.model, job.optimizer, job.shuffle)
         saves.saved_epoch = position.epoch - 1
+    if context is not None and context.info.distributed:
+        # Wrapped after the restore: DDP hands rank 0's weights to every rank as it wraps.
+        from tutor.distributed.runtime import wrap_model
+        from tutor.distributed.training import Ranks
+
+        job.model = wrap_model(job.model, context)
+        job.ranks = Ranks(context)
     if resume:
         # Whatever was logged after the checkpoint (or at all, without one) happens again now.
         sink.truncate_after(position.step, position.epoch)
         sink.emit(Resume(epoch=position.epoch, step=position.step))
     sink.emit(start_event(job, position))
 
-    extra = {
+    extra: dict[str, Any] = {
         "config": config.to_dict(),
         "transfer_base": job.base_kind,
         "classes": list(job.data.classes),
     }
+    if job.ranks is not None:
+        extra["world_size"] = job.ranks.world_size
     checkpointer = Checkpointer(checkpoint_path, extra, saves)
     return fit(job, position, checkpointer, sink, stop, began, on_step)
 
@@ -169,6 +193,7 @@ def start_event(job: Job, position: Position) -> Start:
         else f"in CPU memory, batches copied to {device}"
     )
     return Start(
+        world_size=job.ranks.world_size if job.ranks is not None else None,
         device=job.device.name,
         threads=job.device.threads,
         model=config.model,
@@ -202,8 +227,13 @@ def fit(
     """The epochs from ``position`` on: train, evaluate, report, checkpoint; stop on request."""
     import torch
 
-    config, placed, model = job.config, job.placed, job.model
+    config, placed, model, ranks = job.config, job.placed, job.model, job.ranks
     steps_per_epoch = job.steps_per_epoch
+    agreed: AgreedStop | None = None  # several ranks stop together
+    if ranks is not None:
+        from tutor.distributed.training import AgreedStop
+
+        agreed = AgreedStop(stop, ranks.context)
     log = LossLog(
         config.log_every,
         job.device.device,
@@ -213,13 +243,17 @@ def fit(
         config.lr,
         sink,
         began,
+        reduce=ranks.mean_losses if ranks is not None else None,
     )
     after_step = _after_step(on_step, config.step_delay, position)
     last: Epoch | None = None
     while position.epoch <= config.epochs:
         epoch_began = time.perf_counter()
         epoch_start_state = job.shuffle.get_state()
-        order = torch.randperm(len(placed.train_images), generator=job.shuffle)
+        if ranks is None:
+            order = torch.randperm(len(placed.train_images), generator=job.shuffle)
+        else:  # this rank's shard, DistributedSampler's order for this epoch
+            order = ranks.order(len(placed.train_images), position.epoch, config.seed)
         set_train_mode(model, job.base_kind)
         done = train_epoch(
             model,
@@ -230,7 +264,7 @@ def fit(
             order.to(placed.train_on),
             config.batch_size,
             job.device.device,
-            stop,
+            agreed if agreed is not None else stop,
             first_batch=position.step_in_epoch,
             log=log,
             after_step=after_step,
@@ -238,12 +272,17 @@ def fit(
         log.flush()
         if done < steps_per_epoch:  # stopped mid-epoch: save the exact place in it
             position.step_in_epoch = done
-            problem = checkpointer.save(model, job.optimizer, position, epoch_start_state)
+            problem = _save(checkpointer, job, position, epoch_start_state)
             return _stopped(position, checkpointer.path, began, problem)
         train_seconds = time.perf_counter() - epoch_began
-        val_loss, val_accuracy = evaluate(
-            model, job.criterion, placed.test_images, placed.test_labels
-        )
+        if ranks is None:
+            val_loss, val_accuracy = evaluate(
+                model, job.criterion, placed.test_images, placed.test_labels
+            )
+        else:
+            val_loss, val_accuracy = ranks.evaluate(
+                model, job.criterion, placed.test_images, placed.test_labels
+            )
         last = Epoch(
             epoch=position.epoch,
             step=position.step,
@@ -256,10 +295,10 @@ def fit(
         sink.emit(last)
         position.next_epoch()
         # A failed write does not end the run: the previous checkpoint is intact, the next tries again.
-        problem = checkpointer.save(model, job.optimizer, position, job.shuffle.get_state())
+        problem = _save(checkpointer, job, position, job.shuffle.get_state())
         if problem is not None:
             sink.emit(Notice(str(problem)))
-        if stop.is_set():
+        if agreed.agree() if agreed is not None else stop.is_set():
             return _stopped(position, checkpointer.path, began, None)
 
     return Done(
@@ -270,7 +309,23 @@ def fit(
         val_accuracy=last.val_accuracy if last else None,
         seconds=time.perf_counter() - began,
         checkpoint=str(checkpointer.path),
+        world_size=ranks.world_size if ranks is not None else None,
     )
+
+
+def _save(
+    checkpointer: Checkpointer, job: Job, position: Position, shuffle_state: torch.Tensor
+) -> CheckpointError | None:
+    """Checkpoint the run; with several ranks rank 0 writes the unwrapped model, the rest wait."""
+    if job.ranks is None:
+        return checkpointer.save(job.model, job.optimizer, position, shuffle_state)
+    from tutor.distributed.runtime import unwrap
+
+    problem = None
+    if job.ranks.is_main:
+        problem = checkpointer.save(unwrap(job.model), job.optimizer, position, shuffle_state)
+    job.ranks.barrier()  # no rank runs ahead of the file
+    return problem
 
 
 def _after_step(

@@ -1,0 +1,157 @@
+"""The files a run on several ranks keeps in its folder besides a single run's.
+
+``launch.json`` holds how the run was started (processes per node, nodes, this node's rank, the
+rendezvous endpoint, the device type every rank uses): the supervisor builds the torchrun line
+from it, each rank reads its device type, ``runs`` shows the world size, and a resume keeps it.
+``ranks/final.json`` is how rank 0 ended (the supervisor writes it out as the run's end once
+torchrun is gone, so the run does not look ended while its processes still run).
+``ranks/R.error`` is what rank R said when it failed; the supervisor names the rank that failed
+first for its own reasons (a rank that only lost its partners is an echo, not the cause).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tutor.atomic import atomic_write_text
+from tutor.distributed.launch import LaunchOptions
+
+LAUNCH_FILE = "launch.json"
+ERRORS_DIR = "ranks"
+FINAL_FILE = "final.json"
+RDZV_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class RunLaunch:
+    """A run's launch: the torchrun options and the device type of every rank."""
+
+    options: LaunchOptions
+    device_type: str = "cpu"
+    # Seconds the machines of a multi-machine run wait for each other at the rendezvous.
+    rdzv_timeout: int = RDZV_TIMEOUT
+
+    @property
+    def world_size(self) -> int:
+        return self.options.world_size
+
+
+def write_launch(run_dir: Path, launch: RunLaunch) -> None:
+    record = {
+        **asdict(launch.options),
+        "device_type": launch.device_type,
+        "rdzv_timeout": launch.rdzv_timeout,
+    }
+    atomic_write_text(run_dir / LAUNCH_FILE, json.dumps(record, indent=2, sort_keys=True))
+
+
+def read_launch(run_dir: Path) -> RunLaunch | None:
+    """The run's launch, or None for a single-process run (or an unreadable file)."""
+    try:
+        raw = json.loads((run_dir / LAUNCH_FILE).read_text())
+        options = LaunchOptions(
+            nproc_per_node=int(raw["nproc_per_node"]),
+            nnodes=int(raw.get("nnodes", 1)),
+            node_rank=int(raw.get("node_rank", 0)),
+            rdzv_endpoint=raw.get("rdzv_endpoint") or None,
+        )
+        timeout = int(raw.get("rdzv_timeout", RDZV_TIMEOUT))
+        return RunLaunch(options, str(raw.get("device_type", "cpu")), timeout)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def mark_started(run_dir: Path, rank: int) -> None:
+    """Note that torchrun started ``rank`` (the rendezvous worked)."""
+    folder = run_dir / ERRORS_DIR
+    folder.mkdir(exist_ok=True)
+    (folder / f"{rank}.started").touch()
+
+
+def write_rank_error(run_dir: Path, rank: int, message: str, echo: bool) -> None:
+    """Record why ``rank`` failed; ``echo``: it only lost its partners (a stop, a closed peer)."""
+    folder = run_dir / ERRORS_DIR
+    folder.mkdir(exist_ok=True)
+    record = {"rank": rank, "message": message, "echo": echo, "at": time.time()}
+    atomic_write_text(folder / f"{rank}.error", json.dumps(record))
+
+
+def write_final(run_dir: Path, state: str, final: Any) -> None:
+    """Rank 0's ending (state and final event), for the supervisor to write once all ranks end."""
+    from tutor.training.events import to_json
+
+    folder = run_dir / ERRORS_DIR
+    folder.mkdir(exist_ok=True)
+    atomic_write_text(folder / FINAL_FILE, json.dumps({"state": state, "final": to_json(final)}))
+
+
+def read_final(run_dir: Path) -> tuple[str, Any] | None:
+    """(state, final event) rank 0 left, or None when it left none."""
+    from tutor.training.events import parse
+
+    try:
+        raw = json.loads((run_dir / ERRORS_DIR / FINAL_FILE).read_text())
+        final = parse(raw["final"])
+        return (str(raw["state"]), final) if final is not None else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def clear_rank_errors(run_dir: Path) -> None:
+    folder = run_dir / ERRORS_DIR
+    if folder.is_dir():
+        for path in [*folder.glob("*.error"), *folder.glob("*.started"), folder / FINAL_FILE]:
+            path.unlink(missing_ok=True)
+
+
+def failure_sentence(run_dir: Path, status: int, launch: RunLaunch) -> str:
+    """One sentence naming the rank that failed and its error, from the ranks' error files."""
+    options = launch.options
+    first_rank = options.node_rank * options.nproc_per_node
+    local_ranks = range(first_rank, first_rank + options.nproc_per_node)
+    records = []
+    for path in sorted((run_dir / ERRORS_DIR).glob("*.error")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    started = any((run_dir / ERRORS_DIR).glob("*.started"))
+    if not started and options.nnodes > 1:
+        return _rendezvous_sentence(run_dir, launch)
+    causes = sorted((r for r in records if not r.get("echo")), key=lambda r: r.get("at", 0))
+    if causes:
+        first = causes[0]
+        return f"Rank {first['rank']} failed: {first['message']}; torchrun stopped every rank."
+    silent = [rank for rank in local_ranks if not any(r.get("rank") == rank for r in records)]
+    if silent:
+        return (
+            f"Rank {silent[0]} ended without a word (killed, or out of memory?), so torchrun "
+            f"stopped every rank (status {status}; details in {run_dir / 'log'})."
+        )
+    if records:
+        first = min(records, key=lambda r: r.get("at", 0))
+        return f"Rank {first['rank']} failed: {first['message']}; torchrun stopped every rank."
+    return (
+        f"torchrun ended with status {status} before training began (details in {run_dir / 'log'})."
+    )
+
+
+def _rendezvous_sentence(run_dir: Path, launch: RunLaunch) -> str:
+    """The machines never met: which endpoint, how long, what to check."""
+    options = launch.options
+    if options.node_rank != 0:
+        return (
+            f"Node {options.node_rank} could not join node 0 at {options.rdzv_endpoint} within "
+            f"{launch.rdzv_timeout} s: start node 0 with the same options and --node-rank 0, and "
+            f"make sure this machine can reach that port (details in {run_dir / 'log'})."
+        )
+    return (
+        f"Node 0 waited at {options.rdzv_endpoint} for the other "
+        f"{options.nnodes - 1} node{'s' if options.nnodes > 2 else ''}, which did not all "
+        f"come within {launch.rdzv_timeout} s: start them with the same options, and make "
+        f"sure they can reach this port (details in {run_dir / 'log'})."
+    )
