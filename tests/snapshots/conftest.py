@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from snapshot_inputs import CPU_REPORT, DONE_RUN, FAILED_RUN, STOPPED_RUN, metrics, write_run
+from snapshot_inputs import (
+    CPU_REPORT,
+    DONE_RUN,
+    FAILED_RUN,
+    STOPPED_RUN,
+    done_event,
+    metrics,
+    write_run,
+)
 from textual.widgets import Input, TextArea
 
 from tutor.training.config import TrainConfig
@@ -34,8 +42,6 @@ def fixed_screen(monkeypatch: pytest.MonkeyPatch) -> None:
     # A blinking cursor is on or off by chance when the picture is taken: keep it on.
     monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
-    # One kernel child per app, no spare importing torch beside it.
-    monkeypatch.setattr("tutor.ui.widgets.exercise.SPARE_KERNEL", False)
     # The devices screen keeps the last report for the process: every test starts without one.
     monkeypatch.setattr("tutor.ui.screens.devices._last_report", None)
 
@@ -46,7 +52,7 @@ def fixed_runs() -> list[str]:
     write_run(
         DONE_RUN,
         TrainConfig(model="mlp", epochs=3, step_id="fashion-mnist.train"),
-        [*metrics(3, 470), {"event": "done", "step": 1410}],
+        [*metrics(3, 470), done_event(3, 1410)],
         "done",
     )
     write_run(
