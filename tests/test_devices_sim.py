@@ -152,7 +152,7 @@ def test_report_keys_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) ->
         "schema", "python", "platform", "torch", "torchvision", "cuda_version", "hip_version",
         "cudnn_version", "cuda_available", "cuda_reason", "cuda_error", "gpu_count", "gpus",
         "mps_built", "mps_available", "cpu", "auto_device", "auto_description", "fallback",
-        "warnings",
+        "warnings", "distributed",
     }  # fmt: skip
     assert set(report["cpu"]) == {"model", "logical_cores", "usable_cores", "torch_threads"}
     assert report["cpu"]["usable_cores"] >= 1

@@ -284,7 +284,8 @@ async def test_verdict_lines_are_the_useful_sentence_and_scroll_into_view() -> N
         await pilot.press("f5")
         await settle(app, pilot)
         assert text_of(app, "#exercise-verdict") == (
-            "✗ SyntaxError: '(' was never closed  (F2: a hint)"
+            "✗ A bracket opened on line 1 is never closed: every (, [ and { needs its partner; "
+            "the error may show on a later line. SyntaxError: '(' was never closed  (F2: a hint)"
         )
         assert in_view(app, verdict) and in_view(app, editor)
         log = log_text(app)
