@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.cli.common import fail, print_json
+from tutor.durations import clock
 from tutor.training import events as ev
 
 POLL_S = 0.2
@@ -77,15 +78,10 @@ class _Printer:
         line = (
             f"\repoch {event.epoch}/{self.epochs} [{'#' * filled}{'.' * (bar_width - filled)}]"
             f" {100 * event.step / max(1, total):3.0f}%  loss {event.train_loss:.3f}"
-            f"  {event.samples_per_s:,.0f} samples/s  ETA {_clock(eta)}"
+            f"  {event.samples_per_s:,.0f} samples/s  ETA {clock(eta)}"
         )
         print(line[: self.width - 1], end="", flush=True)
         self.bar_shown = True
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def follow(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor import paths
+from tutor import paths, warm
 from tutor.atomic import atomic_write_text
 from tutor.training import events as ev
 from tutor.training.config import TrainConfig
@@ -49,7 +49,7 @@ class RunBusy(RuntimeError):
 
 
 # The run process: one process, or the supervisor of a run on several ranks (torchrun).
-RUN_MODULES = ("tutor.training.run", "tutor.distributed.supervise")
+RUN_MODULES = ("tutor.training.run_process", "tutor.training.supervise_process")
 
 
 @dataclass
@@ -129,10 +129,8 @@ def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> in
     several = (run_dir / "launch.json").is_file()  # several ranks: torchrun under a supervisor
     # Forked from the warm template when it is up (torch already imported), else a fresh process.
     # The echo pipe of ``train`` cannot cross into a forked run (and the CLI has no template).
-    from tutor.processes import template
-
     forkable = echo_fd is None and not several
-    pid = template.launch_run(run_dir, resume) if forkable else None
+    pid = warm.launch_run(run_dir, resume) if forkable else None
     if pid is not None:
         _mark_started(run_dir, pid)
         return pid

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 
 from tutor import paths
+from tutor.durations import clock
 from tutor.training import runs
 from tutor.training.config import TrainConfig
 from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped
@@ -60,13 +61,6 @@ def follow_run(
             post(RunUpdate(events, reset, state[0], state[1]))
             last_state = state
         cancelled.wait(poll_s)
-
-
-def clock(seconds: float) -> str:
-    """``4:05`` or ``1:02:03``."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def progress_text(
