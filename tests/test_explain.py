@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tutor.execution.explain_shapes import explain_matmul, explain_view, product_operands
 from tutor.execution import explain as ex
+from tutor.execution.explain_shapes import explain_matmul, explain_view, product_operands
 
 
 def _raise(code: str, namespace: dict[str, Any]) -> BaseException:
