@@ -17,6 +17,7 @@ from typing import Any
 from tutor.cli.common import fail, print_json
 from tutor.durations import clock
 from tutor.training import events as ev
+from tutor.training.metrics_follower import MetricsFollower
 
 POLL_S = 0.2
 # How long to wait, after the final event, for the run to write its state and close its pipe.
@@ -158,7 +159,7 @@ def _follow_file(
     """Events from metrics.jsonl until the final one, or until the run is no longer running."""
     from tutor.training import runs
 
-    follower = runs.MetricsFollower(run_dir)
+    follower = MetricsFollower(run_dir)
     printing = resumed_at is None
     final: ev.Event | None = None
     while True:

@@ -25,6 +25,7 @@ from tutor.durations import clock
 from tutor.training import runs
 from tutor.training.config import TrainConfig
 from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped
+from tutor.training.metrics_follower import MetricsFollower
 from tutor.ui.run_start import start_run
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
@@ -52,7 +53,7 @@ def follow_run(
     run_dir: Path, post: Any, cancelled: threading.Event, poll_s: float = POLL_S
 ) -> None:
     """Post a RunUpdate for every batch of new events or change of state until ``cancelled``."""
-    follower = runs.MetricsFollower(run_dir)
+    follower = MetricsFollower(run_dir)
     last_state: tuple[str, str] | None = None
     while not cancelled.is_set():
         events, reset = follower.poll()
