@@ -2,7 +2,7 @@
 
 Both runs go through torchrun (``python -m torch.distributed.run --standalone``) with gloo and one
 thread per rank, training the same MLP (784-256-2 by default, batch 64 per rank) on the same
-synthetic set with ``tutor.distributed.selfcheck``. Prints samples/s for the whole run (all
+synthetic set with ``tutor.distributed.selfcheck_process``. Prints samples/s for the whole run (all
 ranks) and per rank, and the ratio 2 ranks : 1 rank. On a machine with few shared cores the
 all-reduce of every step costs about as much as the step, so expect a ratio near or below 1 here;
 GPUs are where the speed-up shows.
@@ -36,7 +36,9 @@ def run(nproc: int, size: int, epochs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as out:
         args = [out, "--size", str(size), "--epochs", str(epochs), "--batch", "64"]
         args += ["--features", "784", "--hidden", "256"]
-        command = torchrun_command(LaunchOptions(nproc), "tutor.distributed.selfcheck", args)
+        command = torchrun_command(
+            LaunchOptions(nproc), "tutor.distributed.selfcheck_process", args
+        )
         subprocess.run(command, check=True, capture_output=True, cwd=REPO)
         reports = [json.loads(p.read_text()) for p in sorted(Path(out).glob("rank*.json"))]
     per_rank = [r["samples_per_second"] for r in reports]

@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from tutor.kernel.recorder import CallLog, Recorder
+from tutor.execution.recorder import CallLog, Recorder
 from tutor.lessons import load_catalog
 from tutor.lessons.model import ExerciseStep
 

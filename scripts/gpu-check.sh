@@ -65,10 +65,10 @@ echo "== 3/5 timing demo: python -m tutor.devices.timing"
 
 step="nccl run"
 echo
-echo "== 4/5 DDP with nccl on one GPU: torchrun --standalone --nproc-per-node 1 --module tutor.distributed.selfcheck"
+echo "== 4/5 DDP with nccl on one GPU: torchrun --standalone --nproc-per-node 1 --module tutor.distributed.selfcheck_process"
 ddp_out="$(mktemp -d)"
 "$py" -m torch.distributed.run --standalone --nproc-per-node 1 \
-    --module tutor.distributed.selfcheck "$ddp_out" --device cuda
+    --module tutor.distributed.selfcheck_process "$ddp_out" --device cuda
 "$py" -c '
 import json, sys
 r = json.load(open(sys.argv[1]))

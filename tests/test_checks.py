@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from tutor.checks.calls import static_calls
-from tutor.checks.prove import prove_catalog, prove_step
 from tutor.checks.spec import check_problems
 from tutor.kernel import Kernel, Verdict
 from tutor.lessons import Catalog, load_catalog
 from tutor.lessons.model import Check, ExerciseStep
+from tutor.lint.prove import prove_catalog, prove_step
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exercises"
 

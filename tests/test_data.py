@@ -11,7 +11,7 @@ import pytest
 from test_data_tiny import TEST_SIZE, TRAIN_SIZE, write_tiny_fashion_mnist
 
 from tutor import paths
-from tutor.training import data
+from tutor.training import data, image_folder
 
 
 @pytest.fixture(autouse=True)
@@ -97,8 +97,8 @@ def test_unknown_dataset_and_split_list_the_choices() -> None:
 def test_image_folder_is_built_once_from_the_sample() -> None:
     from torchvision import datasets
 
-    root = data.image_folder_root()
-    assert root == paths.data_root() / data.IMAGE_FOLDER_NAME
+    root = image_folder.image_folder_root()
+    assert root == paths.data_root() / image_folder.IMAGE_FOLDER_NAME
     train = datasets.ImageFolder(str(root / "train"))
     assert train.classes == ["ankle-boot", "sneaker"]
     assert sorted(train.targets).count(0) == 500 and sorted(train.targets).count(1) == 500
@@ -106,7 +106,7 @@ def test_image_folder_is_built_once_from_the_sample() -> None:
     image, _ = train[0]
     assert image.size == (28, 28)
     before = (root / "train" / "sneaker").stat().st_mtime_ns
-    assert data.image_folder_root() == root
+    assert image_folder.image_folder_root() == root
     assert (root / "train" / "sneaker").stat().st_mtime_ns == before
     # Built in a temp folder and renamed: nothing half-made is left beside it.
     assert [p.name for p in root.parent.iterdir() if p.name.startswith(".")] == []
@@ -121,8 +121,8 @@ def test_image_folder_accepts_cat_dog_data(tmp_path: Path) -> None:
             folder = course / "Cat_Dog_data" / split / cls
             folder.mkdir(parents=True)
             Image.new("RGB", (40, 30), (200, 10, 10)).save(folder / "1.jpg")
-    assert data.image_folder_root(course) == course / "Cat_Dog_data"
-    assert data.image_folder_root(course / "Cat_Dog_data") == course / "Cat_Dog_data"
+    assert image_folder.image_folder_root(course) == course / "Cat_Dog_data"
+    assert image_folder.image_folder_root(course / "Cat_Dog_data") == course / "Cat_Dog_data"
     loaded = data.load_dataset("image-folder", course)
     assert loaded.classes == ("cat", "dog")
     assert tuple(loaded.train_images.shape) == (2, 1, 28, 28)
@@ -136,6 +136,6 @@ def test_image_folder_in_a_read_only_root_says_what_to_do(tmp_path: Path) -> Non
         if os.access(locked, os.W_OK):
             pytest.skip("running as a user who can write anywhere")
         with pytest.raises(data.DataUnavailable, match="--data-root"):
-            data.image_folder_root(locked)
+            image_folder.image_folder_root(locked)
     finally:
         locked.chmod(0o700)

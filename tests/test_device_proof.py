@@ -6,7 +6,7 @@ import pytest
 
 from tutor.checks.context import CheckFailed, Context
 from tutor.checks.device_proof import check_device_move, cuda_reported
-from tutor.kernel.recorder import CallLog
+from tutor.execution.recorder import CallLog
 
 SETUP = "import torch\nfrom torch import nn\nmodel = nn.Linear(2, 2)\n"
 

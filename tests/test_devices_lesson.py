@@ -78,7 +78,7 @@ def verdict(kernel: Any, step: ExerciseStep, code: str) -> tuple[bool, str]:
 @pytest.mark.parametrize("step_id", ["pick", "move", "timing"])
 def test_each_exercise_proves_out(lesson: Lesson, kernel: Any, step_id: str) -> None:
     # Solution passes, starter fails, every wrong answer fails with its message (as lint does).
-    from tutor.checks.prove import prove_step
+    from tutor.lint.prove import prove_step
 
     assert prove_step(kernel, exercise(lesson, step_id)) == []
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from tutor.devices.checkpoints import CheckpointError, load_state_for
-from tutor.devices.errors import explain_mixed_device, mixed_devices
+from tutor.execution.explain_devices import explain_mixed_device, mixed_devices
 
 
 def save_as_if_on_gpu(path: Path) -> dict[str, torch.Tensor]:

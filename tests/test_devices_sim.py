@@ -14,9 +14,9 @@ import torch
 
 from tutor.devices import DeviceError
 from tutor.devices.availability import CPU_ONLY_BUILD, NO_DEVICE, NO_DRIVER, cuda_status
-from tutor.devices.report import gather
+from tutor.devices.report_data import gather
+from tutor.devices.report_text import cudnn_text, report_text
 from tutor.devices.select import available_choices, describe_device, parse_spec, resolve_device
-from tutor.devices.summary import cudnn_text, report_text
 
 GIB = 2**30
 

@@ -120,7 +120,7 @@ def verdict(kernel: Any, step: ExerciseStep, code: str) -> tuple[bool, str]:
 @pytest.mark.parametrize("step_id", EXERCISES)
 def test_each_exercise_proves_out(lesson: Lesson, kernel: Any, step_id: str) -> None:
     # The solution passes, the starter fails, each wrong answer fails with its message.
-    from tutor.checks.prove import prove_step
+    from tutor.lint.prove import prove_step
 
     assert prove_step(kernel, exercise(lesson, step_id)) == []
 

@@ -1,6 +1,6 @@
 """Real ranks on 127.0.0.1 with gloo (one thread each): the lesson's two-rank checks and the runtime.
 
-torchrun itself starts ``tutor.distributed.selfcheck``: two ranks must train to the same weights
+torchrun itself starts ``tutor.distributed.selfcheck_process``: two ranks must train to the same weights
 as one process with the same global batch, see disjoint shards, and agree on averaged metrics, and
 two "nodes" on loopback (``--nnodes 2``, node ranks 0 and 1) must train together.
 """
@@ -84,7 +84,7 @@ def test_two_rank_audits_tell_mean_sum_and_a_skipped_collective() -> None:
 
 def _selfcheck(out: Path, options: LaunchOptions, *args: str) -> list[str]:
     out.mkdir()
-    return torchrun_command(options, "tutor.distributed.selfcheck", [str(out), *args])
+    return torchrun_command(options, "tutor.distributed.selfcheck_process", [str(out), *args])
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path: Path) 
     single = tmp_path / "one"
     single.mkdir()
     subprocess.run(
-        [sys.executable, "-m", "tutor.distributed.selfcheck", str(single), "--batch", "32"],
+        [sys.executable, "-m", "tutor.distributed.selfcheck_process", str(single), "--batch", "32"],
         check=True,
         timeout=300,
     )
@@ -126,7 +126,7 @@ def test_two_nodes_on_loopback_train_together(tmp_path: Path) -> None:
         subprocess.Popen(
             torchrun_command(
                 LaunchOptions(1, nnodes=2, node_rank=rank, rdzv_endpoint=endpoint),
-                "tutor.distributed.selfcheck",
+                "tutor.distributed.selfcheck_process",
                 [str(out)],
             ),
             stdout=subprocess.DEVNULL,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tutor.cli import main
-from tutor.devices import report as report_module
-from tutor.devices.report import ProbeError
+from tutor.devices import report_data as report_module
+from tutor.devices.report_data import ProbeError
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "devices.md"
 TOP_KEYS = {

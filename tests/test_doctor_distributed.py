@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from tutor.cli import main
-from tutor.devices import report as report_module
-from tutor.devices.report import gather
-from tutor.devices.summary import report_text
+from tutor.devices import report_data as report_module
+from tutor.devices.report_data import gather
+from tutor.devices.report_text import report_text
 from tutor.distributed.report import distributed_report
 
 GIB = 2**30

@@ -216,7 +216,7 @@ async def test_solution_offered_after_three_failures_at_the_checks_skip_and_rese
 
 def test_panel_module_does_not_import_torch() -> None:
     code = (
-        "import sys, tutor.ui.widgets.exercise, tutor.exercises, tutor.kernel, tutor.checks.prove, tutor.cli.answer_cmd; "
+        "import sys, tutor.ui.widgets.exercise, tutor.exercises, tutor.kernel, tutor.lint.prove, tutor.cli.answer_cmd; "
         "print('torch' in sys.modules)"
     )
     result = subprocess.run(

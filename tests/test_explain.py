@@ -1,4 +1,4 @@
-"""Plain-language explanations of learner errors (tutor.kernel.explain and explain_shapes)."""
+"""Plain-language explanations of learner errors (tutor.execution.explain and explain_shapes)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tutor.kernel import explain as ex
-from tutor.kernel.explain_shapes import explain_matmul, explain_view, product_operands
+from tutor.execution import explain as ex
+from tutor.execution.explain_shapes import explain_matmul, explain_view, product_operands
 
 
 def _raise(code: str, namespace: dict[str, Any]) -> BaseException:

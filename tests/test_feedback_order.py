@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tutor.checks.prove import prove_step
 from tutor.kernel import Kernel, Verdict
 from tutor.lessons import Catalog, load_catalog
 from tutor.lessons.model import CorrectAnswer, ExerciseStep, WrongAnswer
+from tutor.lint.prove import prove_step
 
 
 @pytest.fixture(scope="module")

@@ -338,7 +338,7 @@ async def test_widgets_follow_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.slow
 def test_producer_makes_transform_pairs_and_an_untrained_guess() -> None:
-    from tutor.pictures.produce import TRANSFORMS, classify_untrained, transform_pairs
+    from tutor.pictures.produce_process import TRANSFORMS, classify_untrained, transform_pairs
 
     pairs = transform_pairs(seed=1)
     assert [pair["transform"] for pair in pairs] == [label for label, _, _ in TRANSFORMS]
@@ -467,7 +467,11 @@ def _fake_run(model: str, state: str, favourite: int, *, damaged: bool = False) 
 
 @pytest.mark.slow
 def test_trained_classify_falls_back_to_the_untrained_view_with_advice() -> None:
-    from tutor.pictures.produce import NO_TRAINED_CAPTION, classify_trained, classify_untrained
+    from tutor.pictures.produce_process import (
+        NO_TRAINED_CAPTION,
+        classify_trained,
+        classify_untrained,
+    )
 
     guess = classify_trained(index=0, seed=0)
     assert "error" not in guess
@@ -488,7 +492,7 @@ def test_trained_classify_reads_the_newest_finished_classifier_run(
 ) -> None:
     import json
 
-    from tutor.pictures.produce import classify_trained, main
+    from tutor.pictures.produce_process import classify_trained, main
 
     wanted = _fake_run("mlp", "done", favourite=3)  # Dress
     _fake_run("mlp-dropout", "failed", favourite=5)  # newer but unfinished: ignored
@@ -521,7 +525,7 @@ async def test_trained_view_shows_the_caption_with_links_as_words(
 ) -> None:
     import json
 
-    from tutor.pictures.produce import NO_TRAINED_CAPTION
+    from tutor.pictures.produce_process import NO_TRAINED_CAPTION
     from tutor.ui.screens.reader import picture_view
     from tutor.ui.widgets import pictures
 

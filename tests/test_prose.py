@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tutor.checks.prose import output_matches, parse_blocks, strip_traceback, syntax_problem
-from tutor.checks.prove_pages import Tally, prove_pages
 from tutor.lessons import Catalog, load_catalog
 from tutor.lessons.model import ConceptStep
+from tutor.lint.prove_pages import Tally, prove_pages
 
 # --- parsing (no code runs) --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from tutor.cli import main
 from tutor.training import events as ev
 from tutor.training import runs
 from tutor.training.config import TrainConfig
+from tutor.training.metrics_follower import MetricsFollower
 from tutor.training.series import Series, downsample, render_text, smooth
 
 
@@ -136,7 +137,7 @@ def test_runs_cli_lists_shows_and_deletes(capsys: pytest.CaptureFixture[str]) ->
 def test_follower_reads_whole_lines_and_notices_a_rewrite(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    follower = runs.MetricsFollower(run_dir)
+    follower = MetricsFollower(run_dir)
     assert follower.poll() == ([], False)
     path = run_dir / "metrics.jsonl"
     with path.open("w") as handle:

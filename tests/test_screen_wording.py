@@ -13,7 +13,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Static
 
-from tutor.devices.summary import auto_text, report_text, training_cpu_text
+from tutor.devices.report_text import auto_text, report_text, training_cpu_text
 from tutor.exercises.text import describe_summary
 from tutor.lessons import load_catalog
 from tutor.lessons.model import Glossary
@@ -194,7 +194,7 @@ async def test_the_devices_screen_says_what_training_takes(monkeypatch: pytest.M
 def test_numpy_arrays_are_summed_up_by_shape_and_dtype() -> None:
     import numpy as np
 
-    from tutor.kernel.runner import describe
+    from tutor.execution.runner import describe
 
     info = describe(np.zeros((2, 3)))
     assert info == {"kind": "array", "shape": [2, 3], "dtype": "float64"}

@@ -144,7 +144,7 @@ def test_a_run_started_before_the_template_is_ready_takes_todays_path(
     run_dir = runs.create_run(TrainConfig(model="mlp", epochs=1, batch_size=50, device="cpu"))
     pid = runs.start(run_dir)
     # A fresh interpreter (it is still importing torch): today's command line, not a fork.
-    assert b"tutor.training.run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    assert b"tutor.training.run_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
     wait_for(lambda: runs.run_state(run_dir)[0] != "running", "the run to finish", 300)
     assert runs.run_state(run_dir) == ("done", "")
 

@@ -43,7 +43,7 @@ def test_small_wrong_tensors_are_drawn_side_by_side() -> None:
 def _advice_verdict(learner_value: int) -> dict[str, object]:
     from tutor.checks.context import Context
     from tutor.checks.engine import run_checks
-    from tutor.kernel.recorder import CallLog
+    from tutor.execution.recorder import CallLog
 
     step = {
         "defines": ["y"],

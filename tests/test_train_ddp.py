@@ -21,11 +21,11 @@ from tutor import paths
 from tutor.cli import main
 from tutor.distributed.env import free_port, port_in_use
 from tutor.distributed.launch import LaunchOptions
-from tutor.distributed.runfiles import RunLaunch, read_launch, write_launch
 from tutor.training import checkpoint, data, runs
 from tutor.training import events as ev
 from tutor.training.config import TrainConfig
 from tutor.training.events import ListSink
+from tutor.training.rank_files import RunLaunch, read_launch, write_launch
 from tutor.training.trainer import train
 
 pytestmark = pytest.mark.slow

@@ -15,10 +15,11 @@ from test_runs import fake_run
 
 from tutor import paths
 from tutor.cli import main, train_cmd
-from tutor.training import data, runs
+from tutor.training import data, image_folder, runs
 from tutor.training import events as ev
 from tutor.training.config import TrainConfig
 from tutor.training.events import ListSink
+from tutor.training.metrics_follower import MetricsFollower
 from tutor.training.trainer import train
 
 
@@ -124,7 +125,7 @@ def test_data_functions_never_create_a_missing_explicit_root(tmp_path: Path) -> 
     root, notice = data.resolve_fashion_mnist(str(missing))
     assert notice == data.SAMPLE_NOTICE and root != missing
     with pytest.raises(data.DataUnavailable, match="does not exist"):
-        data.image_folder_root(str(missing))
+        image_folder.image_folder_root(str(missing))
     assert not missing.exists()
 
 
@@ -193,10 +194,10 @@ def test_resume_as_another_model_is_refused(capsys: pytest.CaptureFixture[str]) 
 
 
 def interrupt_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    def poll(self: runs.MetricsFollower) -> tuple[list[dict[str, Any]], bool]:
+    def poll(self: MetricsFollower) -> tuple[list[dict[str, Any]], bool]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs.MetricsFollower, "poll", poll)
+    monkeypatch.setattr(MetricsFollower, "poll", poll)
 
 
 def test_ctrl_c_after_the_run_finished_exits_0(

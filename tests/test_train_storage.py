@@ -21,9 +21,8 @@ from tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main
-from tutor.training import checkpoint, data, runs
+from tutor.training import checkpoint, data, run_process, runs
 from tutor.training import events as ev
-from tutor.training import run as run_process
 from tutor.training.config import TrainConfig
 from tutor.training.streams import Echo, FileSink, PipeReader
 

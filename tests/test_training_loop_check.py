@@ -6,7 +6,7 @@ import pytest
 
 from tutor.checks.context import CheckFailed, Context
 from tutor.checks.training_loop import check_training_loop
-from tutor.kernel.recorder import CallLog
+from tutor.execution.recorder import CallLog
 
 SETUP = """
 import torch

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutor.checks.watch import watch_forward
-from tutor.kernel.recorder import CallLog, Recorder
+from tutor.execution.recorder import CallLog, Recorder
 
 
 def test_watch_forward_sees_both_spellings_once_each() -> None:

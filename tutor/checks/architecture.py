@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutor.checks.context import CheckFailed, CheckTimeout, Context, helpers, kind_of
-from tutor.kernel.runner import short_traceback
+from tutor.execution.runner import short_traceback
 
 # Functional ops (their ``__name__``) and the layer they stand for.
 ACTIVATIONS = {

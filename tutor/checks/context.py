@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutor.kernel.recorder import CallLog, Recorder
+from tutor.execution.recorder import CallLog, Recorder
 
 CHECK_SEED = 1234
 

@@ -76,7 +76,7 @@ def cuda_reported(moves: list[tuple[int, str]]) -> Iterator[None]:
 def check_device_move(ctx: Context, params: dict[str, Any], message: str | None) -> None:
     import torch
 
-    from tutor.kernel.runner import run_cell
+    from tutor.execution.runner import run_cell
 
     model_name = str(params.get("model", "model"))
     device_name = str(params.get("device", "device"))

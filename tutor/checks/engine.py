@@ -21,8 +21,8 @@ from tutor.checks.property import check_property
 from tutor.checks.spec import ADVICE, CALL_KINDS, KINDS, VALUE_KINDS
 from tutor.checks.tips import tip_for
 from tutor.checks.training_loop import check_training_loop
-from tutor.kernel.explain import explain_specific, returns_none
-from tutor.kernel.runner import bare_traceback, short_traceback
+from tutor.execution.explain import explain_specific, returns_none
+from tutor.execution.runner import bare_traceback, short_traceback
 
 
 def _type_ok(value: Any, wanted: str) -> bool:

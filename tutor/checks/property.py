@@ -12,7 +12,7 @@ from typing import Any
 
 from tutor.checks.compare import compare_values
 from tutor.checks.context import CheckFailed, CheckTimeout, Context, helpers, kind_of
-from tutor.kernel.runner import short_traceback
+from tutor.execution.runner import short_traceback
 
 SIZE_NAMES = ("n", "c", "h", "w", "k", "m", "d")
 MAX_LITERAL = 64  # elements; bigger inputs are shown as the generator call instead

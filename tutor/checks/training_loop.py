@@ -19,7 +19,7 @@ from typing import Any
 
 from tutor.checks.context import CheckFailed, Context, deadline, seed_all
 from tutor.checks.watch import watch_forward
-from tutor.kernel.recorder import CallLog, Recorder
+from tutor.execution.recorder import CallLog, Recorder
 
 KEPT_GRAPH = (
     "`{name}` is a tensor that still carries the autograd graph of every batch it added up "
@@ -57,7 +57,7 @@ def _kept_graph(namespace: dict[str, Any], losses: Any) -> str | None:
 def check_training_loop(ctx: Context, params: dict[str, Any], message: str | None) -> None:
     import torch
 
-    from tutor.kernel.runner import run_cell
+    from tutor.execution.runner import run_cell
 
     names = {
         key: str(params.get(key, key))

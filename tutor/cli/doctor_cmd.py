@@ -23,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutor.devices.report import ProbeError, run_probe
-    from tutor.devices.summary import report_text
+    from tutor.devices.report_data import ProbeError, run_probe
+    from tutor.devices.report_text import report_text
 
     try:
         report = run_probe()

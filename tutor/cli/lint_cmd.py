@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog([Path(p) for p in args.paths] if args.paths else None)
     problems = [str(problem) for problem in catalog.problems]
     if not args.no_run:
-        from tutor.checks.prove import prove_catalog
-        from tutor.checks.prove_pages import prove_pages
+        from tutor.lint.prove import prove_catalog
+        from tutor.lint.prove_pages import prove_pages
 
         problems.extend(prove_catalog(catalog))
         problems.extend(prove_pages(catalog))

@@ -245,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
         history = []
     if launch is not None:
         # Several ranks: torchrun under a supervisor; rank 0 writes metrics.jsonl, followed as a file.
-        from tutor.distributed.runfiles import write_launch
+        from tutor.training.rank_files import write_launch
 
         try:
             write_launch(run_dir, launch)

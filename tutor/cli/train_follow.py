@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from tutor.cli.common import fail, print_json
+from tutor.durations import clock
 from tutor.training import events as ev
+from tutor.training.metrics_follower import MetricsFollower
 
 POLL_S = 0.2
 # How long to wait, after the final event, for the run to write its state and close its pipe.
@@ -77,15 +79,10 @@ class _Printer:
         line = (
             f"\repoch {event.epoch}/{self.epochs} [{'#' * filled}{'.' * (bar_width - filled)}]"
             f" {100 * event.step / max(1, total):3.0f}%  loss {event.train_loss:.3f}"
-            f"  {event.samples_per_s:,.0f} samples/s  ETA {_clock(eta)}"
+            f"  {event.samples_per_s:,.0f} samples/s  ETA {clock(eta)}"
         )
         print(line[: self.width - 1], end="", flush=True)
         self.bar_shown = True
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def follow(
@@ -162,7 +159,7 @@ def _follow_file(
     """Events from metrics.jsonl until the final one, or until the run is no longer running."""
     from tutor.training import runs
 
-    follower = runs.MetricsFollower(run_dir)
+    follower = MetricsFollower(run_dir)
     printing = resumed_at is None
     final: ev.Event | None = None
     while True:

@@ -57,7 +57,7 @@ def launch_for(args: argparse.Namespace, config: Any, run_dir: Path | None) -> A
         check_options,
         check_resume,
     )
-    from tutor.distributed.runfiles import RunLaunch, read_launch
+    from tutor.training.rank_files import RunLaunch, read_launch
 
     given = any(getattr(args, name, None) is not None for name in _NAMES)
     saved = read_launch(run_dir) if run_dir is not None else None

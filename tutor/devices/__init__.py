@@ -2,11 +2,12 @@
 
 Nothing here imports torch at module import. Functions that need torch take it as an argument
 (so tests can hand in a patched module) or import it when called; the full report is gathered in
-a child process (``python -m tutor.devices.probe``) because the first CUDA call can take seconds.
+a child process (``python -m tutor.devices.probe_process``) because the first CUDA call can take
+seconds.
 
 Modules: ``availability`` (is CUDA / MPS usable, and why not), ``select`` (``resolve_device``,
-``describe_device``), ``report`` (``gather`` and the probe runner), ``summary`` (the report as
-text), ``checkpoints`` (loading across devices), ``errors`` (explaining mixed-device errors),
+``describe_device``), ``report_data`` (``gather`` and the probe runner), ``report_text`` (the
+report as text), ``checkpoints`` (loading across devices), ``errors`` (``DeviceError``),
 ``timing`` (fair CPU vs GPU timing), ``watch`` (which availability questions code asked).
 """
 

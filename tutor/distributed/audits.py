@@ -44,7 +44,7 @@ class Audit:
         return True
 
 
-# --- in each rank (tutor.distributed.worker) ----------------------------------------------------
+# --- in each rank (tutor.distributed.worker_process) ----------------------------------------------------
 
 
 def _number(value: Any) -> float:

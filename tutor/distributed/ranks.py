@@ -140,7 +140,12 @@ def run_ranks(
         logs = [(work / f"stderr{rank}.txt").open("wb") for rank in range(world_size)]
         children = [
             subprocess.Popen(
-                [sys.executable, "-m", "tutor.distributed.worker", str(work / "spec.pickle")],
+                [
+                    sys.executable,
+                    "-m",
+                    "tutor.distributed.worker_process",
+                    str(work / "spec.pickle"),
+                ],
                 env=_env(rank, world_size, port),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutor import warm
 from tutor.kernel.process import EOF as _EOF
 from tutor.kernel.process import READY_TIMEOUT, crash_reason
 from tutor.kernel.process import ChildProcess as _Process
 from tutor.kernel.protocol import step_to_dict
 from tutor.lessons.model import ExerciseStep
-from tutor.processes import template
 
 OutputCallback = Callable[[str, str], None]  # (stream, text)
 
@@ -127,7 +127,7 @@ class Kernel:
         return None
 
     def _wants_spare(self) -> bool:
-        return self.use_spare and template.state() not in ("starting", "ready")
+        return self.use_spare and warm.state() not in ("starting", "ready")
 
     def close(self) -> None:
         with self._lock:

@@ -1,7 +1,7 @@
 """One kernel child process as the client sees it: launched, read, written, watched, killed.
 
 The child is forked from the warm template when there is one (``tutor.processes``), else started
-as ``python -m tutor.kernel.child``; either way a reader thread turns its stdout into protocol
+as ``python -m tutor.kernel.kernel_process``; either way a reader thread turns its stdout into protocol
 messages and a drain keeps the tail of its stderr.
 """
 
@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from tutor import warm
 from tutor.kernel.protocol import decode, encode
-from tutor.processes import template
 
 READY_TIMEOUT = 90.0
 EOF = {"type": "eof"}  # put on the message queue when the child's stdout closes
@@ -28,7 +28,7 @@ class ChildProcess:
     """One child process with a reader thread for protocol lines and a drain for its stderr.
 
     The child is forked from the warm template when there is one (milliseconds, torch already
-    imported), else a fresh interpreter as ``python -m tutor.kernel.child``. While the template is
+    imported), else a fresh interpreter as ``python -m tutor.kernel.kernel_process``. While the template is
     still importing torch the launch waits for it in a thread: a second torch import next to it
     would only compete for the same cores and double the memory.
     """
@@ -42,7 +42,7 @@ class ChildProcess:
         self.launched = threading.Event()
         self._closing = False
         self._guard = threading.Lock()
-        if template.state() == "starting":
+        if warm.state() == "starting":
             threading.Thread(target=self._launch, name="kernel-launch", daemon=True).start()
         else:
             self._launch()
@@ -56,7 +56,7 @@ class ChildProcess:
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         return subprocess.Popen(
-            [sys.executable, "-m", "tutor.kernel.child"],
+            [sys.executable, "-m", "tutor.kernel.kernel_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -68,8 +68,8 @@ class ChildProcess:
     def _launch(self) -> None:
         proc: Any = None
         try:
-            if template.wait(READY_TIMEOUT):
-                proc = template.popen_kernel(self.threads)
+            if warm.wait(READY_TIMEOUT):
+                proc = warm.popen_kernel(self.threads)
             if proc is None:
                 proc = self._popen()
         except OSError as exc:

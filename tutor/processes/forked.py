@@ -69,9 +69,9 @@ def launch_run(
         os.close(log)
         _rebind_std_streams()
         _name(RUN_NAME)
-        from tutor.training import run
+        from tutor.training import run_process
 
-        code = run.main([run_dir, *(["--resume"] if resume else [])])
+        code = run_process.main([run_dir, *(["--resume"] if resume else [])])
     except BaseException:
         with contextlib.suppress(Exception):
             traceback.print_exc()
@@ -99,6 +99,6 @@ def serve_kernel(
         stream.close()
     _rebind_std_streams()
     _name(KERNEL_NAME)
-    from tutor.kernel import child
+    from tutor.kernel import kernel_process
 
-    child.main()
+    kernel_process.main()

@@ -43,11 +43,11 @@ import torchvision  # noqa: E402, F401
 # What the children run, imported here so they share it too (none of it touches a device).
 SHARED_MODULES = (
     "tutor.processes.forked",
-    "tutor.kernel.child",
-    "tutor.kernel.runner",
-    "tutor.kernel.recorder",
+    "tutor.kernel.kernel_process",
+    "tutor.execution.runner",
+    "tutor.execution.recorder",
     "tutor.checks.engine",
-    "tutor.training.run",
+    "tutor.training.run_process",
     "tutor.training.trainer",
     "tutor.training.data",
     "tutor.training.dataset_cache",

@@ -31,6 +31,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from tutor import warm
 from tutor.processes import forked
 
 DISABLE_ENV = "PYTORCH_TUTOR_TEMPLATE"
@@ -278,3 +279,7 @@ def stop() -> None:
         _requested = False
         _ready.clear()
         _settled.set()
+
+
+# The kernel and the run launcher sit below this package: they reach the template through the hook.
+warm.install(sys.modules[__name__])  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ Fashion-MNIST is looked for in this order: the dataset root (``--data-root`` or
 bundled with the tutor. Every source ends up in torchvision's layout, ``ROOT/FashionMNIST/raw/``
 with the four decompressed IDX files, so torchvision's ``FashionMNIST(ROOT)`` reads it too.
 
+The image-folder dataset (a tree of PNGs) is in ``image_folder.py``.
+
 torch and torchvision are imported inside the functions that need them: importing this module is
 cheap, and the UI may import it to build an image folder without loading torch.
 """
@@ -58,9 +60,6 @@ FASHION_CLASSES = (
     "Ankle boot",
 )
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
-# The two-class ImageFolder tree built from the sample: folder name -> Fashion-MNIST label.
-IMAGE_FOLDER_NAME = "sneaker-vs-ankle-boot"
-IMAGE_FOLDER_CLASSES = {"ankle-boot": 9, "sneaker": 7}
 _DOWNLOAD_HOSTS = {
     "FashionMNIST": "fashion-mnist.s3-website.eu-central-1.amazonaws.com",
     "MNIST": "ossci-datasets.s3.amazonaws.com",
@@ -273,6 +272,16 @@ def _normalise(pixels: torch.Tensor) -> torch.Tensor:
     return pixels.unsqueeze(1).float().div_(255.0).sub_(MEAN).div_(STD)
 
 
+def read_idx(path: Path) -> tuple[tuple[int, ...], bytes]:
+    """Dimensions and body of a (gzipped) IDX file of unsigned bytes, without torch."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataUnavailable(f"{path} is not an IDX file of unsigned bytes.")
+    ndim = raw[3]
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    return dims, raw[4 + 4 * ndim :]
+
+
 def _read_idx_tensor(path: Path) -> torch.Tensor:
     """An IDX file of unsigned bytes as a uint8 tensor, read as torchvision reads it.
 
@@ -281,7 +290,7 @@ def _read_idx_tensor(path: Path) -> torch.Tensor:
     """
     import torch
 
-    dims, body = _read_idx(path)
+    dims, body = read_idx(path)
     expected = 1
     for size in dims:
         expected *= size
@@ -344,57 +353,15 @@ def _load_idx_dataset(name: str, data_root: str | os.PathLike[str] | None) -> Te
     )
 
 
-def _load_image_folder(data_root: str | os.PathLike[str] | None) -> TensorData:
-    """An ImageFolder tree as 28x28 grayscale tensors, decoded and transformed once (then cached)."""
-    import torch
-    from torchvision import datasets, transforms
-
-    from tutor.training import dataset_cache
-
-    root = image_folder_root(data_root)
-    transform = transforms.Compose(
-        [
-            transforms.Grayscale(1),
-            transforms.Resize(28),
-            transforms.CenterCrop(28),
-            transforms.ToTensor(),
-            transforms.Normalize((MEAN,), (STD,)),
-        ]
-    )
-
-    def decode() -> dict[str, torch.Tensor]:
-        tensors: dict[str, torch.Tensor] = {}
-        for split in ("train", "test"):
-            folder = datasets.ImageFolder(str(root / split), transform=transform)
-            tensors[f"{split}_images"] = (
-                torch.stack([image for image, _ in folder]) if len(folder) else torch.empty(0)
-            )
-            tensors[f"{split}_labels"] = torch.tensor(folder.targets, dtype=torch.int64)
-        return tensors
-
-    sources = [p for split in ("train", "test") for p in (root / split).rglob("*") if p.is_file()]
-    tensors = dataset_cache.load_or_build(
-        "image-folder", sources, decode, {"mean": MEAN, "std": STD, "size": 28}
-    )
-    classes, _ = datasets.folder.find_classes(str(root / "train"))
-    return TensorData(
-        name="image-folder",
-        train_images=tensors["train_images"],
-        train_labels=tensors["train_labels"],
-        test_images=tensors["test_images"],
-        test_labels=tensors["test_labels"],
-        classes=tuple(classes),
-        source=str(root),
-        notice=None,
-    )
-
-
 def load_dataset(name: str, data_root: str | os.PathLike[str] | None = None) -> TensorData:
     """Both splits of a dataset as normalised tensors in memory, with a notice about the source."""
     if name not in DATASETS:
         raise DataUnavailable(f"Unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.")
     if name == "image-folder":
-        return _load_image_folder(data_root)
+        # The image folder is its own module (it builds a tree of PNGs); it imports this one.
+        from tutor.training.image_folder import load_image_folder
+
+        return load_image_folder(data_root)
     return _load_idx_dataset(name, data_root)
 
 
@@ -413,81 +380,3 @@ def load_split(
     if split == "train":
         return data.train_images, data.train_labels, data.notice
     return data.test_images, data.test_labels, data.notice
-
-
-# --- the two-class image folder --------------------------------------------------------------------
-
-
-def _read_idx(path: Path) -> tuple[tuple[int, ...], bytes]:
-    """Dimensions and body of a (gzipped) IDX file of unsigned bytes, without torch."""
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataUnavailable(f"{path} is not an IDX file of unsigned bytes.")
-    ndim = raw[3]
-    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    return dims, raw[4 + 4 * ndim :]
-
-
-def _is_image_folder(path: Path) -> bool:
-    """True for a tree with ``train/<class>/`` folders (the course's Cat_Dog_data has this shape)."""
-    train = path / "train"
-    return train.is_dir() and any(child.is_dir() for child in train.iterdir())
-
-
-def _build_image_folder(target: Path) -> None:
-    """Write the sample's sneakers and ankle boots as PNGs; build in a temp dir, then rename."""
-    from PIL import Image
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        for split, prefix in (("train", "train"), ("test", "t10k")):
-            dims, pixels = _read_idx(SAMPLE_DIR / f"{prefix}-images-idx3-ubyte.gz")
-            _, labels = _read_idx(SAMPLE_DIR / f"{prefix}-labels-idx1-ubyte.gz")
-            size = dims[1] * dims[2]
-            for folder, label in IMAGE_FOLDER_CLASSES.items():
-                out = tmp / split / folder
-                out.mkdir(parents=True)
-                for index, value in enumerate(labels):
-                    if value == label:
-                        image = Image.frombytes(
-                            "L", (dims[2], dims[1]), pixels[index * size : (index + 1) * size]
-                        )
-                        image.save(out / f"{index:05d}.png")
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            # Another process built it first: theirs is as good as ours.
-            if not _is_image_folder(target):
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def image_folder_root(data_root: str | os.PathLike[str] | None = None) -> Path:
-    """An ImageFolder tree (``train/<class>/*.png``, ``test/<class>/*.png``).
-
-    The dataset root itself or its ``Cat_Dog_data`` folder when it has that shape (the course's
-    cats and dogs); otherwise a sneaker vs ankle-boot tree built from the bundled sample on first
-    use, in the dataset root.
-    """
-    root = paths.data_root(data_root)
-    if data_root and not root.is_dir():
-        raise DataUnavailable(
-            f"The dataset root {root} does not exist; create it or leave --data-root out."
-        )
-    for candidate in (root, root / "Cat_Dog_data"):
-        if candidate.is_dir() and _is_image_folder(candidate):
-            return candidate
-    target = root / IMAGE_FOLDER_NAME
-    if not _is_image_folder(target):
-        try:
-            _build_image_folder(target)
-        except OSError as exc:
-            raise DataUnavailable(
-                f"Could not build the image folder in {target} ({exc.strerror or exc}); point "
-                "--data-root at a writable folder."
-            ) from exc
-    return target

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor import paths
+from tutor import paths, warm
 from tutor.atomic import atomic_write_text
 from tutor.training import events as ev
 from tutor.training.config import TrainConfig
@@ -49,7 +49,7 @@ class RunBusy(RuntimeError):
 
 
 # The run process: one process, or the supervisor of a run on several ranks (torchrun).
-RUN_MODULES = ("tutor.training.run", "tutor.distributed.supervise")
+RUN_MODULES = ("tutor.training.run_process", "tutor.training.supervise_process")
 
 
 @dataclass
@@ -129,10 +129,8 @@ def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> in
     several = (run_dir / "launch.json").is_file()  # several ranks: torchrun under a supervisor
     # Forked from the warm template when it is up (torch already imported), else a fresh process.
     # The echo pipe of ``train`` cannot cross into a forked run (and the CLI has no template).
-    from tutor.processes import template
-
     forkable = echo_fd is None and not several
-    pid = template.launch_run(run_dir, resume) if forkable else None
+    pid = warm.launch_run(run_dir, resume) if forkable else None
     if pid is not None:
         _mark_started(run_dir, pid)
         return pid
@@ -379,43 +377,3 @@ def delete(run_dir: Path) -> None:
     if run_state(run_dir)[0] == "running":
         raise RunBusy(f"The run {run_dir.name} is running; stop it first.")
     shutil.rmtree(run_dir)
-
-
-class MetricsFollower:
-    """Reads a run's new events since the last call; notices when the file was rewritten.
-
-    A resume rewrites metrics.jsonl without the events after its checkpoint: ``poll`` then returns
-    ``reset=True`` and every event from the start.
-    """
-
-    def __init__(self, run_dir: Path) -> None:
-        self.path = run_dir / "metrics.jsonl"
-        self.offset = 0
-        self.inode: int | None = None
-        self.partial = b""
-
-    def poll(self) -> tuple[list[ev.Event], bool]:
-        """(new events, reset)."""
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return [], False
-        reset = False
-        if self.inode is not None and (stat.st_ino != self.inode or stat.st_size < self.offset):
-            self.offset, self.partial, reset = 0, b"", True
-        self.inode = stat.st_ino
-        if stat.st_size == self.offset:
-            return [], reset
-        with self.path.open("rb") as handle:
-            handle.seek(self.offset)
-            chunk = handle.read()
-        self.offset += len(chunk)
-        lines = (self.partial + chunk).split(b"\n")
-        self.partial = lines.pop()  # an unfinished last line waits for its end
-        events = []
-        for line in lines:
-            with contextlib.suppress(ValueError):
-                event = ev.parse(json.loads(line))
-                if event is not None:
-                    events.append(event)
-        return events, reset

@@ -1,6 +1,6 @@
 """The devices screen (key d): what PyTorch sees, and which device training should use.
 
-The report comes from ``python -m tutor.devices.probe`` run by a thread worker (group
+The report comes from ``python -m tutor.devices.probe_process`` run by a thread worker (group
 "devices"): CUDA's first start can take seconds and this process never imports torch. A loading
 indicator shows meanwhile; f5 (or ctrl+r) probes again. The device setting (auto, cpu, cuda,
 cuda:N, mps) is stored with ``app.db.set_setting("device", ...)``; training reads it.
@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Label, LoadingIndicator, Select, Static
 
 from tutor.devices.errors import DeviceError
+from tutor.devices.report_text import auto_text, report_sections, training_cpu_text
 from tutor.devices.select import parse_spec
-from tutor.devices.summary import auto_text, report_sections, training_cpu_text
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
@@ -39,7 +39,7 @@ _last_report: dict[str, Any] | None = None
 
 def default_probe(cancel: threading.Event) -> dict[str, Any]:
     """Run the probe child; the event lets the screen cancel it when it closes."""
-    from tutor.devices.report import run_probe
+    from tutor.devices.report_data import run_probe
 
     return run_probe(cancel=cancel)
 

@@ -16,7 +16,7 @@ from textual.widgets import Input, Markdown, TextArea
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson, Step, TrainingStep
 from tutor.ui.dialogs.jump import JumpDialog
 from tutor.ui.dialogs.term import TermDialog, TermPicker
-from tutor.ui.links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
+from tutor.ui.markdown_links import STEP_SCHEME, TERM_SCHEME, linked_terms, to_markdown
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown

@@ -21,9 +21,11 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 
 from tutor import paths
+from tutor.durations import clock
 from tutor.training import runs
 from tutor.training.config import TrainConfig
 from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped
+from tutor.training.metrics_follower import MetricsFollower
 from tutor.ui.run_start import start_run
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
@@ -51,7 +53,7 @@ def follow_run(
     run_dir: Path, post: Any, cancelled: threading.Event, poll_s: float = POLL_S
 ) -> None:
     """Post a RunUpdate for every batch of new events or change of state until ``cancelled``."""
-    follower = runs.MetricsFollower(run_dir)
+    follower = MetricsFollower(run_dir)
     last_state: tuple[str, str] | None = None
     while not cancelled.is_set():
         events, reset = follower.poll()
@@ -60,13 +62,6 @@ def follow_run(
             post(RunUpdate(events, reset, state[0], state[1]))
             last_state = state
         cancelled.wait(poll_s)
-
-
-def clock(seconds: float) -> str:
-    """``4:05`` or ``1:02:03``."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def progress_text(

@@ -125,7 +125,7 @@ class ExercisePanel(Widget):
 
     # Layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        from tutor.ui.links import to_markdown
+        from tutor.ui.markdown_links import to_markdown
 
         opening = self.session.opening()
         yield LessonMarkdown(to_markdown(self.step.prompt), id="exercise-prompt")

@@ -1,7 +1,7 @@
 """Widgets that show pictures: one image, "view classify", before/after a transform, samples.
 
 They wrap the pure renderers of ``tutor.pictures``. Pictures that need torch (transforms, an
-untrained or a trained network's guess) come from ``python -m tutor.pictures.produce`` run in a
+untrained or a trained network's guess) come from ``python -m tutor.pictures.produce_process`` run in a
 thread worker. Colour or the character ramp is chosen each time they draw, so NO_COLOR takes
 effect without a restart. Bad image data never raises into the app: the widget shows one
 sentence saying what was wrong instead.
@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from tutor.pictures import before_after, image_row, render_image, view_classify
-from tutor.pictures.produce import pixels_of
+from tutor.pictures.produce_process import pixels_of
 
 
 class PictureBase(Static):
@@ -182,7 +182,7 @@ class SampleStrip(PictureBase):
 
 def produce_command(kind: str) -> list[str]:
     """The child process that makes torch-dependent pictures (the UI never imports torch)."""
-    return [sys.executable, "-m", "tutor.pictures.produce", kind]
+    return [sys.executable, "-m", "tutor.pictures.produce_process", kind]
 
 
 def run_producer(kind: str, timeout: float = 180.0) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from textual.widgets import Button, Static
 from tutor.lessons.model import TrainingStep
 from tutor.training import runs
 from tutor.training.config import ConfigError, TrainConfig
-from tutor.ui.links import to_markdown
+from tutor.ui.markdown_links import to_markdown
 from tutor.ui.run_start import start_run
 from tutor.ui.widgets.lesson_markdown import LessonMarkdown
 

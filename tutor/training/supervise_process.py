@@ -1,4 +1,4 @@
-"""The run process of a run on several ranks: ``python -m tutor.distributed.supervise RUN_DIR [--resume]``.
+"""The run process of a run on several ranks: ``python -m tutor.training.supervise_process RUN_DIR [--resume]``.
 
 ``runs.start`` starts it in place of the single-process run. It keeps the run's pid and heartbeat
 (so ``runs`` and the app see one running run), starts torchrun with the line ``launch.json`` gives
@@ -22,20 +22,20 @@ from typing import Any
 
 from tutor.atomic import atomic_write_text
 from tutor.distributed.launch import torchrun_command
-from tutor.distributed.runfiles import (
+from tutor.training.rank_files import (
     clear_rank_errors,
     failure_sentence,
     read_final,
     read_launch,
 )
 
-RANK_MODULE = "tutor.distributed.train_rank"
+RANK_MODULE = "tutor.training.rank_process"
 
 
 def main(argv: list[str]) -> int:
     from tutor.training import runs
     from tutor.training.events import Done, Failed, Stopped
-    from tutor.training.run import _finish, _heartbeat
+    from tutor.training.run_process import _finish, _heartbeat
     from tutor.training.streams import FileSink
 
     run_dir = Path(argv[0])

@@ -1,4 +1,4 @@
-"""One rank of a run on several processes: ``python -m tutor.distributed.train_rank RUN_DIR [--resume]``.
+"""One rank of a run on several processes: ``python -m tutor.training.rank_process RUN_DIR [--resume]``.
 
 torchrun starts this module once per process (the supervisor builds that line). Each rank joins the
 group (gloo on the CPU, nccl on ``cuda:LOCAL_RANK``, with a timeout so nothing hangs), trains its
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.distributed.env import DistributedError, rank_info
-from tutor.distributed.runfiles import mark_started, read_launch, write_final, write_rank_error
+from tutor.training.rank_files import mark_started, read_launch, write_final, write_rank_error
 
 
 def _fault(rank: int) -> Callable[[int], None] | None:
@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
 
     from tutor.training import runs
     from tutor.training.events import Failed
-    from tutor.training.run import settle
+    from tutor.training.run_process import settle
     from tutor.training.streams import FileSink
     from tutor.training.trainer import SaveRecord, train
 

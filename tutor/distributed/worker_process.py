@@ -1,4 +1,4 @@
-"""``python -m tutor.distributed.worker SPEC``: one rank of a two-rank check (see ``ranks``).
+"""``python -m tutor.distributed.worker_process SPEC``: one rank of a two-rank check (see ``ranks``).
 
 Joins the gloo group from torchrun's variables, rebuilds the learner's function, runs the task and
 writes ``rank<R>.json``. It then waits for the parent's ``done`` file without touching the group

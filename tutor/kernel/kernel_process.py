@@ -1,4 +1,4 @@
-"""The kernel child: ``python -m tutor.kernel.child``, a REPL namespace serving JSON-line requests.
+"""The kernel child: ``python -m tutor.kernel.kernel_process``, a REPL namespace serving JSON-line requests.
 
 It imports torch as soon as it starts (while the learner reads), limits torch to a thread or two,
 and then answers requests from stdin on a private copy of its original stdout. Learner prints go
@@ -24,7 +24,7 @@ class Child:
         self._out = out
         self.namespace: dict[str, Any] = self.fresh()
         self.code = ""
-        from tutor.kernel.recorder import CallLog
+        from tutor.execution.recorder import CallLog
 
         self.log = CallLog()
         self.references: dict[str, dict[str, Any]] = {}
@@ -43,9 +43,9 @@ class Child:
 
     def op_reset(self, request: dict[str, Any]) -> dict[str, Any]:
         """A fresh namespace with the step's setup run in it."""
-        from tutor.kernel.explain import remember_names
-        from tutor.kernel.recorder import CallLog
-        from tutor.kernel.runner import run_cell
+        from tutor.execution.explain import remember_names
+        from tutor.execution.recorder import CallLog
+        from tutor.execution.runner import run_cell
 
         remember_names(self.namespace)
         self.namespace = self.fresh()
@@ -58,8 +58,8 @@ class Child:
 
     def op_run(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run a cell in the namespace; an answer run also records its calls for the checks."""
-        from tutor.kernel.recorder import CallLog, Recorder
-        from tutor.kernel.runner import bound_names, describe, run_cell
+        from tutor.execution.recorder import CallLog, Recorder
+        from tutor.execution.runner import bound_names, describe, run_cell
 
         code = request.get("code", "")
         filename = request.get("filename", "<answer>")
@@ -85,7 +85,7 @@ class Child:
     def reference_for(self, step: dict[str, Any]) -> dict[str, Any]:
         """The reference namespace of a step: setup then solution, fresh, cached per content."""
         from tutor.checks.context import CheckFailed
-        from tutor.kernel.runner import run_cell
+        from tutor.execution.runner import run_cell
 
         key = hashlib.sha256(
             (step.get("setup", "") + "\0" + step.get("solution", "")).encode(

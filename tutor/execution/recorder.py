@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tutor.kernel.runner import LEARNER_FILES
+from tutor.execution.runner import LEARNER_FILES
 
 
 def canonical_name(func: Any) -> str:

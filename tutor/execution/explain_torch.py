@@ -1,7 +1,7 @@
 """Plain words for PyTorch errors about dtypes, dimensions, losses and autograd.
 
 Each entry pairs a pattern of PyTorch's wording with a sentence built from the numbers and names
-it carries. Used by ``tutor.kernel.explain``; runs only in the kernel child.
+it carries. Used by ``tutor.execution.explain``; runs only in the kernel child.
 """
 
 from __future__ import annotations

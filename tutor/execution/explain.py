@@ -4,7 +4,7 @@
 and sizes: a misspelt or vanished name, a function that returned None, CUDA asked for on a
 machine without it, a quoted variable name used as a path, nn.Module slips (no
 ``super().__init__()``, ``foward``, ``forward(x)`` without ``self``), syntax errors and the shape
-errors of ``tutor.kernel.explain_shapes``. Every other error gets a line naming where it happened,
+errors of ``tutor.execution.explain_shapes``. Every other error gets a line naming where it happened,
 so no failure is shown as a bare traceback. Runs only in the kernel child.
 """
 
@@ -17,8 +17,8 @@ import re
 import traceback
 from typing import Any
 
-from tutor.kernel.explain_shapes import explain_shapes
-from tutor.kernel.explain_torch import explain_torch
+from tutor.execution.explain_shapes import explain_shapes
+from tutor.execution.explain_torch import explain_torch
 
 # File names of learner code (kept here so this module needs nothing from the runner).
 LEARNER_FILES = ("<answer>", "<repl>", "<setup>", "<solution>", "<check>")

@@ -1,4 +1,4 @@
-"""``python -m tutor.devices.probe``: print the device report as one JSON line on stdout.
+"""``python -m tutor.devices.probe_process``: print the device report as one JSON line on stdout.
 
 Runs as a child of the app or of ``doctor``, so CUDA's start-up time and anything it writes to the
 terminal stay out of the parent. Exit 1 with one sentence on stderr when torch cannot be imported.
@@ -17,7 +17,7 @@ def main() -> int:
     except Exception as exc:  # a missing or broken install: say so in one sentence
         print(f"PyTorch cannot be imported ({type(exc).__name__}: {exc}).", file=sys.stderr)
         return 1
-    from tutor.devices.report import gather
+    from tutor.devices.report_data import gather
 
     report = gather(torch)
     sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")

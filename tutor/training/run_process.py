@@ -1,4 +1,4 @@
-"""The run process: ``python -m tutor.training.run RUN_DIR [--resume] [--echo-fd N]``.
+"""The run process: ``python -m tutor.training.run_process RUN_DIR [--resume] [--echo-fd N]``.
 
 Started by ``runs.start`` in its own session with stdout and stderr going to the run's log. It keeps
 a heartbeat, turns SIGTERM and SIGINT into "checkpoint and stop", appends every event to

@@ -1,4 +1,4 @@
-"""``python -m tutor.distributed.selfcheck OUT [--device cpu|cuda] [--batch N] [--epochs N] ...``.
+"""``python -m tutor.distributed.selfcheck_process OUT [--device cpu|cuda] [--batch N] [--epochs N] ...``.
 
 A small data-parallel training run, meant to be started by torchrun, that proves the pieces of
 ``runtime`` work together on this machine: each rank trains a linear classifier on its shard of
@@ -33,7 +33,7 @@ FEATURES = 8
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tutor.distributed.selfcheck")
+    parser = argparse.ArgumentParser(prog="python -m tutor.distributed.selfcheck_process")
     parser.add_argument("out", help="folder for rank<R>.json and main.json")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--batch", type=int, default=16, help="examples per rank per step")

@@ -1,4 +1,5 @@
-"""The device report in words: sections of short lines, shared by ``doctor`` and the app's panel."""
+"""The device report in words (built from ``report_data``): sections of short lines, shared by
+``doctor`` and the app's panel."""
 
 from __future__ import annotations
 

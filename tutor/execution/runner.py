@@ -108,11 +108,11 @@ def short_traceback(
     exc: BaseException, namespace: dict[str, Any] | None = None, code: str = ""
 ) -> str:
     """A plain-language line about the error, then the traceback cut to the learner's frames."""
-    from tutor.kernel.explain import explain
+    from tutor.execution.explain import explain
 
     explanation = None
     if isinstance(exc, RuntimeError):
-        from tutor.devices.errors import explain_mixed_device
+        from tutor.execution.explain_devices import explain_mixed_device
 
         # torch's own wording ("Expected all tensors to be on the same device...") names no fix.
         explanation = explain_mixed_device(str(exc))

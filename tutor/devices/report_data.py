@@ -2,7 +2,7 @@
 
 ``gather(torch)`` builds the report as a plain JSON-ready dict; it takes the torch module as an
 argument so tests can patch ``torch.cuda`` and ``torch.version``. ``run_probe()`` gathers it in a
-child process (``python -m tutor.devices.probe``): the first CUDA call can take seconds, can write
+child process (``python -m tutor.devices.probe_process``): the first CUDA call can take seconds, can write
 to the terminal from C, and on a broken driver can hang, none of which may touch the app.
 The keys are documented in ``docs/devices.md``; bump ``SCHEMA`` when one changes meaning.
 """
@@ -135,8 +135,8 @@ def collect() -> dict[str, Any]:
 
 
 def probe_command() -> list[str]:
-    """The command line of the probe child: this interpreter, ``-m tutor.devices.probe``."""
-    return [sys.executable, "-m", "tutor.devices.probe"]
+    """The command line of the probe child: this interpreter, ``-m tutor.devices.probe_process``."""
+    return [sys.executable, "-m", "tutor.devices.probe_process"]
 
 
 def run_probe(

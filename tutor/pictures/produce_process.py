@@ -1,4 +1,4 @@
-"""Pictures that need torch, made in a child process: ``python -m tutor.pictures.produce KIND``.
+"""Pictures that need torch, made in a child process: ``python -m tutor.pictures.produce_process KIND``.
 
 The UI never imports torch, so a widget runs this module as a subprocess and reads one JSON
 object from its stdout. Kinds:
@@ -209,7 +209,7 @@ def pixels_of(rows: list[Any]) -> Pixels:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tutor.pictures.produce")
+    parser = argparse.ArgumentParser(prog="python -m tutor.pictures.produce_process")
     parser.add_argument("kind", choices=("transforms", "classify", "classify-trained"))
     parser.add_argument("--index", type=int, default=0, help="which sample picture (classify)")
     parser.add_argument("--seed", type=int, default=0)

@@ -2,7 +2,7 @@
 
 Each explainer takes the error text and the learner's failing line (source text, may be empty)
 and returns one or two sentences naming the learner's own operands and sizes, or None when the
-error is not one it knows. Used by ``tutor.kernel.explain``; runs only in the kernel child.
+error is not one it knows. Used by ``tutor.execution.explain``; runs only in the kernel child.
 """
 
 from __future__ import annotations
