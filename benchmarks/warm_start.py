@@ -68,9 +68,8 @@ def main():
                 runs.stop(run_dir, wait_s=30)
                 print(json.dumps({"seconds": seconds}), flush=True)
             else:
-                from tutor.ui.widgets.exercise import get_kernel
                 done = threading.Event()
-                threading.Thread(target=lambda: (get_kernel(app).run("x = 1"), done.set())).start()
+                threading.Thread(target=lambda: (app.kernels.get().run("x = 1"), done.set())).start()
                 while not done.is_set():
                     await asyncio.sleep(0.05)
                 await asyncio.sleep(3.0)  # settle: background starts finish
