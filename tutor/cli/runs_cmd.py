@@ -64,9 +64,7 @@ def _list(as_json: bool) -> int:
     print(f"{'RUN':<32} {'STATE':<8} {'EPOCH':>6} {'VAL ACC':>8}  DEVICE")
     for run in found:
         accuracy = "-" if run.val_accuracy is None else f"{run.val_accuracy:.1%}"
-        device = runs.short_device(run.device)
-        if run.world_size > 1:
-            device = f"{device}, {run.world_size} ranks"
+        device = runs.device_cell(run)
         print(f"{run.id:<32} {run.state:<8} {run.progress:>6} {accuracy:>8}  {device}")
         if run.unsaved is not None:
             print(f"  {run.unsaved.summary}")

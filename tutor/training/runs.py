@@ -94,6 +94,12 @@ def short_device(device: str) -> str:
     return device.split(" ", 1)[0].rstrip(",")
 
 
+def device_cell(run: RunInfo) -> str:
+    """A run's device in a table cell, with its world size when several ranks trained it."""
+    device = short_device(run.device)
+    return f"{device}, {run.world_size} ranks" if run.world_size > 1 else device
+
+
 def checkpoint_path(run_dir: Path) -> Path:
     return run_dir / "checkpoints" / "last.pt"
 

@@ -80,7 +80,7 @@ class RunsScreen(Screen[None]):
         table.clear()
         for run in self.found:
             accuracy = "-" if run.val_accuracy is None else f"{run.val_accuracy:.1%}"
-            device = runs.short_device(run.device)
+            device = runs.device_cell(run)
             table.add_row(
                 run.id,
                 run.config.model,
