@@ -34,7 +34,7 @@ def classify(messages: list[str]) -> str:
         before = [line for line in lines[:first_error] if line.strip()]
         if not before:
             return "bare"
-        if before[-1].startswith("Your code stopped on"):
+        if before[-1].startswith("Your code stopped"):
             return "generic"
         return "explained"
     return "value"
@@ -62,7 +62,11 @@ def main() -> int:
                     kernel.reset(step)
                     verdict = kernel.answer(step, wrong.code)[1]
                     counts["wrong"] += 1
-                    counts[f"wrong {classify(verdict.messages)}"] += 1
+                    kind = classify(verdict.messages)
+                    counts[f"wrong {kind}"] += 1
+                    if kind in ("generic", "bare"):
+                        first = verdict.messages[0].splitlines()[0] if verdict.messages else ""
+                        print(f"  {kind}: {step.full_id}: {first[:100]}")
             totals.update(counts)
             print(f"{lesson.id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     finally:

@@ -255,3 +255,16 @@ def test_the_input_of_a_linear_layer_is_named_by_its_variable() -> None:
         code,
     )
     assert text is not None and "`x` reached it" in text
+
+
+def test_ddp_device_ids_on_a_cpu_model_is_explained() -> None:
+    from tutor.execution.explain_torch import explain_torch
+
+    text = (
+        "DistributedDataParallel device_ids and output_device arguments only work with "
+        "single-device/multiple-device GPU modules or CPU modules, but got device_ids [0], "
+        "output_device None, and module parameters {device(type='cpu')}."
+    )
+    found = explain_torch(text)
+    assert found is not None
+    assert found.startswith("device_ids=[0] names GPUs, but the model is on the cpu")

@@ -13,6 +13,17 @@ Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 RULES: list[Rule] = [
     (
+        re.compile(
+            r"DistributedDataParallel device_ids and output_device arguments only work with "
+            r".*but got device_ids (\[[^\]]*\]).*module parameters \{device\(type='(\w+)'\)"
+        ),
+        lambda m: (
+            f"device_ids={m.group(1)} names GPUs, but the model is on the {m.group(2)}: pass "
+            "device_ids=[local_rank] only for a model on CUDA, and leave it out (DDP(model)) on "
+            "the CPU."
+        ),
+    ),
+    (
         re.compile(r"expected target dtype to be Long.*but got (\w+)|expected scalar type Long"),
         lambda m: (
             "The loss needs the labels as class indices (integers, torch.long), but got "
