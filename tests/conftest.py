@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fulldisk import FullDisk
+from helpers.fulldisk import FullDisk
 
 from tutor.lessons.model import Glossary
 from tutor.store.db import Database, open_database

@@ -14,7 +14,7 @@ from tutor.kernel import Kernel, Verdict
 from tutor.lessons import Catalog, load_catalog
 from tutor.lessons.model import Check, ExerciseStep
 
-FIXTURES = Path(__file__).parent / "fixtures" / "exercises"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "exercises"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from tutor.cli import main
 from tutor.store import open_database
 from tutor.store.progress import Progress
 
-LESSONS = str(Path(__file__).parent / "fixtures" / "exercises" / "good")
+LESSONS = str(Path(__file__).parents[1] / "fixtures" / "exercises" / "good")
 SOLUTION = "y = activation(torch.sum(features * weights) + bias)\n"
 
 

@@ -12,7 +12,7 @@ import pytest
 from tutor import __version__
 from tutor.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

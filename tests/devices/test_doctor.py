@@ -13,7 +13,7 @@ from tutor.cli import main
 from tutor.devices import report as report_module
 from tutor.devices.report import ProbeError
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "devices.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "devices.md"
 TOP_KEYS = {
     "schema", "python", "platform", "torch", "torchvision", "cuda_version", "hip_version",
     "cudnn_version", "cuda_available", "cuda_reason", "cuda_error", "gpu_count", "gpus",

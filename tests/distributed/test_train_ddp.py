@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tiny_data import write_tiny_fashion_mnist
+from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main

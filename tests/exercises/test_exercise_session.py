@@ -1,7 +1,7 @@
 """The exercise session without any UI: runs, verdicts, hints, the solution rule, drafts, attempts,
 the quiz feed, reset and skip; and the verdict lines (moved here from the panel's tests).
 
-Most tests use ``FakeKernel`` (tests/fake_kernel.py), which answers at once; one runs a real
+Most tests use ``FakeKernel`` (tests/helpers/fake_kernel.py), which answers at once; one runs a real
 kernel to prove the session drives it end to end.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_kernel import FakeKernel
+from helpers.fake_kernel import FakeKernel
 
 from tutor.exercises.kernels import KernelHost
 from tutor.exercises.session import STUCK_NOTE, ExerciseSession, reached_checks
@@ -25,8 +25,8 @@ from tutor.store.db import Database
 from tutor.store.drafts import load_draft, save_draft
 from tutor.store.progress import Progress
 
-LESSONS = Path(__file__).parent / "fixtures" / "exercises" / "good"
-COURSE = Path(__file__).resolve().parent.parent / "lessons"
+LESSONS = Path(__file__).parents[1] / "fixtures" / "exercises" / "good"
+COURSE = Path(__file__).resolve().parents[2] / "lessons"
 
 
 def exercise(name: str) -> ExerciseStep:

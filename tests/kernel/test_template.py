@@ -20,7 +20,7 @@ from tutor.processes import template
 from tutor.training import events as ev
 from tutor.training import runs
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # The "app" of the hang-up test: it starts the template, forks a run from it, then waits to be
 # hung up on like a process whose terminal or SSH connection went away.

@@ -11,7 +11,7 @@ import pytest
 from tutor.lessons import load_catalog
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson
 
-LESSON = Path(__file__).resolve().parent.parent / "lessons" / "09-devices.toml"
+LESSON = Path(__file__).resolve().parents[2] / "lessons" / "09-devices.toml"
 
 
 @pytest.fixture(scope="module")

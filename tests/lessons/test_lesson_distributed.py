@@ -19,7 +19,7 @@ from tutor.lessons.catalog import Catalog
 from tutor.lessons.links import find_links
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+LESSONS = Path(__file__).resolve().parents[2] / "lessons"
 EXERCISES = ("sampler", "wrap", "average", "save")
 TERMS = (
     "data parallelism", "DistributedDataParallel", "rank", "world size", "process group",

@@ -22,7 +22,7 @@ from tutor.lessons import load_catalog
 from tutor.lessons.catalog import Catalog
 from tutor.lessons.model import ConceptStep, ExerciseStep, Glossary, TrainingStep
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LESSONS = REPO / "lessons"
 MY_LESSONS = ("tensors", "neural-networks", "training", "fashion-mnist")
 

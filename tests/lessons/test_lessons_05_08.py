@@ -21,7 +21,7 @@ from tutor.lessons import Catalog, load_catalog
 from tutor.lessons.links import find_links
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson, TrainingStep
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LESSONS = REPO / "lessons"
 FILES = {
     "inference-validation": LESSONS / "05-inference-validation.toml",

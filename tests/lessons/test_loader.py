@@ -10,7 +10,7 @@ from tutor.lessons import ConceptStep, ExerciseStep, TrainingStep, load_catalog
 from tutor.lessons.loader import load_glossary, load_lesson
 from tutor.lessons.model import term_id
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
-REPO = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "quiz"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def quiz(*args: str, stdin: str | bytes = b"") -> subprocess.CompletedProcess[bytes]:

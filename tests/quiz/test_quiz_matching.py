@@ -11,7 +11,7 @@ from tutor.lessons.model import Glossary
 from tutor.quiz.matching import check_typed, edit_distance, normalize
 from tutor.quiz.source import load_quiz_glossary
 
-FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "quiz"
 
 
 @pytest.fixture(scope="module")

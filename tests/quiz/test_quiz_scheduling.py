@@ -18,7 +18,7 @@ from tutor.quiz.rating import rate
 from tutor.quiz.scheduler import QuizScheduler
 from tutor.store.db import Database
 
-FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "quiz"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 

@@ -27,7 +27,7 @@ from tutor.quiz.session import InvalidAnswer, QuizSession
 from tutor.quiz.source import QuizError, load_quiz_glossary
 from tutor.store.db import Database
 
-FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "quiz"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 

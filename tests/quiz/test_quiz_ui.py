@@ -14,7 +14,7 @@ from tutor.quiz.questions import Mode
 from tutor.store.db import Database
 from tutor.ui.screens.quiz import QuizApp, QuizScreen, QuizStatsScreen
 
-FIXTURE = Path(__file__).parent / "fixtures" / "quiz"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "quiz"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 LESSON = """
 id = "tensors"

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pytest
-from test_runs import fake_run
+from helpers.runs import fake_run
 from textual.app import App
 from textual.widgets import DataTable, Static
 

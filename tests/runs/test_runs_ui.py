@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_data_tiny import write_tiny_fashion_mnist
-from test_runs import fake_run
+from helpers.runs import fake_run
+from helpers.tiny_data import write_tiny_fashion_mnist
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, ProgressBar, Static
 

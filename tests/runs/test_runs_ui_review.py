@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_runs import fake_run
+from helpers.runs import fake_run
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 

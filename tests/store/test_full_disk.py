@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fulldisk import FullDisk
+from helpers.fulldisk import FullDisk
 
 from tutor.cli import main
 from tutor.lessons import load_catalog
@@ -29,10 +29,10 @@ from tutor.ui.app import TutorApp
 from tutor.ui.dialogs.damaged_db import DamagedDatabaseDialog
 from tutor.ui.screens.reader import ReaderScreen
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXERCISES = str(FIXTURES / "exercises" / "good")
 QUIZ = str(FIXTURES / "quiz")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SOLUTION = "y = activation(torch.sum(features * weights) + bias)\n"
 SIZE = (80, 24)
 AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]

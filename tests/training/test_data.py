@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from test_data_tiny import TEST_SIZE, TRAIN_SIZE, write_tiny_fashion_mnist
+from helpers.tiny_data import TEST_SIZE, TRAIN_SIZE, write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.training import data

@@ -1,14 +1,12 @@
-"""The tiny generated Fashion-MNIST files (``tiny_data.py``) load as torchvision reads them."""
+"""The tiny generated Fashion-MNIST files (``helpers/tiny_data.py``) load as torchvision reads them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tiny_data import TEST_SIZE, TRAIN_SIZE, write_tiny_fashion_mnist
+from helpers.tiny_data import TEST_SIZE, TRAIN_SIZE, write_tiny_fashion_mnist
 
 from tutor.training import data
-
-__all__ = ["write_tiny_fashion_mnist"]  # still imported from here by older training tests
 
 
 def test_tiny_files_load_through_torchvision(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import torch
-from test_data_tiny import write_tiny_fashion_mnist
+from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.training import checkpoint, data, models

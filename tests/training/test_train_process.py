@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from test_data_tiny import write_tiny_fashion_mnist
+from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main
@@ -152,7 +152,7 @@ def test_train_does_not_import_torch_in_its_own_process(tmp_path: Path) -> None:
         "status = main(['train', 'mnist-mlp', '--epochs', '1', '--device', 'cpu', '--json']); "
         "print('TORCH', 'torch' in sys.modules, status)"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_data_tiny import write_tiny_fashion_mnist
-from test_runs import fake_run
+from helpers.runs import fake_run
+from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main, train_cmd

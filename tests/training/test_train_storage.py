@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import torch
-from tiny_data import write_tiny_fashion_mnist
+from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main

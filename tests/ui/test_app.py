@@ -20,7 +20,7 @@ from tutor.ui.screens.help import HelpScreen
 from tutor.ui.screens.reader import ReaderScreen
 from tutor.ui.screens.too_small import TooSmallScreen
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SIZE = (80, 24)
 
 

@@ -1,6 +1,6 @@
 """Every kind of step works on arrival: its main keys act with nothing pressed first, and the
 footer shows them, however the learner got there (n, j, the command palette, resume after a
-restart). The kernel is a stand-in (tests/fake_kernel.py) and training runs are not started.
+restart). The kernel is a stand-in (tests/helpers/fake_kernel.py) and training runs are not started.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_kernel import FakeKernel
+from helpers.fake_kernel import FakeKernel
 from textual.widgets import RichLog, Static
 from textual.widgets._footer import FooterKey
 
@@ -19,7 +19,7 @@ from tutor.training.config import TrainConfig
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.reader import ReaderScreen
 
-LESSONS = Path(__file__).parent / "fixtures" / "arrival"
+LESSONS = Path(__file__).parents[1] / "fixtures" / "arrival"
 WAYS = ["next", "jump", "palette", "resume"]
 SIZES = [(80, 24), (60, 18)]
 

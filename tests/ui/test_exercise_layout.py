@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_kernel import FakeKernel
+from helpers.fake_kernel import FakeKernel
 from textual import events
 from textual.widgets import RichLog, Static
 from textual.widgets._footer import FooterKey
@@ -23,7 +23,7 @@ from tutor.ui.widgets.exercise_editor import (
     next_line_indent,
 )
 
-ARRIVAL = Path(__file__).parent / "fixtures" / "arrival"
+ARRIVAL = Path(__file__).parents[1] / "fixtures" / "arrival"
 LONG_LINE = (
     "add the bias before the activation, and remember that each row must sum to one "
     "when the output is a probability distribution"
@@ -144,7 +144,7 @@ def test_next_line_indent() -> None:
 def test_every_exercise_key_is_in_help_and_readme() -> None:
     from tutor.ui.screens.help import KEYS
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     rows = [line for line in readme.splitlines() if line.startswith("| exercise |")]
     helped = " ".join(key for where, key, _ in KEYS if where == "exercise")
     for binding in ExercisePanel.BINDINGS:

@@ -29,7 +29,7 @@ from tutor.store.progress import Progress
 from tutor.ui.widgets.exercise import ExercisePanel
 from tutor.ui.widgets.exercise_repl import ReplInput
 
-LESSONS = Path(__file__).parent / "fixtures" / "exercises" / "good"
+LESSONS = Path(__file__).parents[1] / "fixtures" / "exercises" / "good"
 
 
 class PanelApp(App[None]):

@@ -39,7 +39,7 @@ from tutor.ui.widgets.pictures import (
     TransformView,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def gradient(width: int, height: int) -> list[list[int]]:
