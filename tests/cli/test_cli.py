@@ -68,14 +68,3 @@ def test_lint_problems_exit_1_with_file_and_line(
 def test_lint_missing_path_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "--no-run", str(tmp_path / "nope")]) == 1
     assert "no such file or folder" in capsys.readouterr().out
-
-
-def test_python_m_tutor_help_does_not_import_torch_or_textual() -> None:
-    code = (
-        "import sys; from tutor.cli import build_parser; build_parser(); "
-        "print('torch' in sys.modules, 'textual' in sys.modules)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["False", "False"]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from typing import Any
 
 import pytest
+from helpers.apps import HostApp
 from textual.app import App
 from textual.widgets import LoadingIndicator, Select, Static
 
-from tutor.store import Database, open_database
+from tutor.store import open_database
 from tutor.ui.screens import devices as devices_module
 from tutor.ui.screens.devices import SETTING_KEY, DevicesScreen, choices_for
 
@@ -64,18 +63,6 @@ class FakeProbe:
         return self.report
 
 
-class DevicesTestApp(App[None]):
-    """A bare app with the attributes the screen reads (``db``)."""
-
-    def __init__(self, db: Database, probe: FakeProbe) -> None:
-        super().__init__()
-        self.db = db
-        self._probe = probe
-
-    def on_mount(self) -> None:
-        self.push_screen(DevicesScreen(probe=self._probe))
-
-
 @pytest.fixture(autouse=True)
 def no_cached_report(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices_module, "_last_report", None)
@@ -88,7 +75,7 @@ def screen_text(app: App[None]) -> str:
 async def test_panel_loads_shows_report_and_saves_setting() -> None:
     db = open_database()
     probe = FakeProbe()
-    app = DevicesTestApp(db, probe)
+    app = HostApp(lambda: DevicesScreen(probe=probe), db=db)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -129,7 +116,7 @@ async def test_unavailable_saved_choice_is_flagged() -> None:
     db.set_setting(SETTING_KEY, "cuda:3")
     probe = FakeProbe()
     probe.release.set()
-    app = DevicesTestApp(db, probe)
+    app = HostApp(lambda: DevicesScreen(probe=probe), db=db)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -146,7 +133,7 @@ async def test_probe_failure_is_one_sentence() -> None:
     db = open_database()
     probe = FakeProbe(error="The device probe failed (exit 1): PyTorch cannot be imported.")
     probe.release.set()
-    app = DevicesTestApp(db, probe)
+    app = HostApp(lambda: DevicesScreen(probe=probe), db=db)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -162,8 +149,3 @@ def test_choices_before_and_after_the_report() -> None:
     pairs = choices_for(cpu_only, "cuda")
     assert [v for _l, v in pairs] == ["auto", "cpu", "cuda"]
     assert pairs[-1][0] == "cuda (not available here)"
-
-
-def test_the_screen_module_does_not_import_torch() -> None:
-    code = "import sys, tutor.ui.screens.devices; sys.exit('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

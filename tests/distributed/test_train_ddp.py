@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.tiny_data import write_tiny_fashion_mnist
+from helpers.waiting import wait_for
 
 from tutor import paths
 from tutor.cli import main
@@ -41,15 +41,6 @@ def no_system_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def tiny() -> Path:
     return write_tiny_fashion_mnist(paths.data_root())
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def json_lines(out: str) -> list[dict[str, Any]]:

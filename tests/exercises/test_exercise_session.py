@@ -340,32 +340,3 @@ def test_failure_sentence_for_each_kind_of_failed_run() -> None:
     assert failure_sentence(plain) == "NameError: name 'q' is not defined"
     stopped = RunResult("timeout", error="Your code ran longer than 5 s.", notice="Restored.")
     assert failure_sentence(stopped) == "Your code ran longer than 5 s. Restored."
-
-
-def test_the_app_module_loads_no_kernel_client_before_its_first_screen() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, tutor.ui.app; "
-        "print(sorted(m for m in ('tutor.kernel.client', 'tutor.exercises.session', 'torch') "
-        "if m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
-
-
-def test_the_exercises_package_imports_neither_textual_nor_torch() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, tutor.exercises.session, tutor.exercises.kernels, tutor.exercises.text; "
-        "print(sorted(m for m in ('textual', 'torch') if m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"

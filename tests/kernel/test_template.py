@@ -9,11 +9,11 @@ import signal
 import struct
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.waiting import wait_for
 
 from tutor.kernel.client import Kernel
 from tutor.processes import template
@@ -77,15 +77,6 @@ def warm_template() -> Iterator[None]:
     assert template.wait(300), "the template did not start"
     yield
     template.stop()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def steps(run_dir: Path) -> list[ev.Step]:

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tutor.checks.prove import prove_step
 from tutor.kernel import Kernel, Verdict
-from tutor.lessons import Catalog, load_catalog
+from tutor.lessons import Catalog
 from tutor.lessons.model import CorrectAnswer, ExerciseStep, WrongAnswer
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Kernel]:
-    started = Kernel.start()
-    yield started
-    started.close()
 
 
 def _answer(kernel: Kernel, catalog: Catalog, full_id: str, code: str) -> Verdict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +56,6 @@ def test_concepts_cover_the_topics(lesson: Lesson) -> None:
     for step in lesson.steps:
         if isinstance(step, ExerciseStep):
             assert len(step.hints) >= 2 and step.wrong_answers and step.starter.strip()
-
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Any]:
-    from tutor.kernel import Kernel
-
-    started = Kernel.start()
-    yield started
-    started.close()
 
 
 def verdict(kernel: Any, step: ExerciseStep, code: str) -> tuple[bool, str]:

@@ -8,13 +8,11 @@ and a few other right answers.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tutor.lessons import load_catalog
 from tutor.lessons.catalog import Catalog
 from tutor.lessons.links import find_links
 from tutor.lessons.model import ConceptStep, ExerciseStep, Lesson
@@ -25,11 +23,6 @@ TERMS = (
     "data parallelism", "DistributedDataParallel", "rank", "world size", "process group",
     "all-reduce", "torchrun", "NCCL", "gloo",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog([LESSONS])
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +92,6 @@ def test_glossary_has_the_terms_and_the_lesson_links_them(catalog: Catalog, less
 
 
 # --- in a real kernel -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Any]:
-    from tutor.kernel import Kernel
-
-    started = Kernel.start()
-    yield started
-    started.close()
 
 
 def verdict(kernel: Any, step: ExerciseStep, code: str) -> tuple[bool, str]:

@@ -7,8 +7,9 @@ import math
 from typing import Any
 
 import pytest
+from helpers.apps import HostApp
 from helpers.runs import fake_run
-from textual.app import App
+from helpers.waiting import wait_until
 from textual.widgets import DataTable, Static
 
 from tutor.cli import main
@@ -25,7 +26,6 @@ from tutor.training.series import (
     render_text,
 )
 from tutor.training.setup import cpu_device_text
-from tutor.ui.app import TutorApp
 from tutor.ui.screens.runs import RunsScreen
 from tutor.ui.screens.training import STATUS_WIDTH, TrainingScreen, progress_text
 from tutor.ui.widgets.loss_chart import LossChart, build_picture
@@ -185,29 +185,13 @@ def test_status_line_fits_80_columns() -> None:
     assert "1:23:20" in progress_text(1, 1, 0, 5000, 1.0, 1)  # hours shown as h:mm:ss
 
 
-class ScreenApp(App[None]):
-    """A host for one screen, styled by the app's stylesheet (where screens keep their rules)."""
-
-    CSS_PATH = TutorApp.CSS_PATH
-
-    def __init__(self, screen: Any) -> None:
-        super().__init__()
-        self.opening = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.opening())
-
-
 async def test_running_status_is_whole_at_80_columns() -> None:
     run_dir = fake_run(None, epochs=10, steps_per_epoch=470)
-    app = ScreenApp(lambda: TrainingScreen(run_dir.name))
+    app = HostApp(lambda: TrainingScreen(run_dir.name), styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
-        for _ in range(50):
-            if screen.last_step:
-                break
-            await pilot.pause(0.1)
+        await wait_until(pilot, lambda: screen.last_step, "a step shown")
         screen.state = "running"  # as it was while the run trained
         screen._show_info()
         await pilot.pause()
@@ -228,13 +212,10 @@ def test_short_device_text_for_tables() -> None:
 
 async def test_runs_screen_device_column_is_short() -> None:
     fake_run("done")
-    app = ScreenApp(RunsScreen)
+    app = HostApp(RunsScreen, styled=True)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(DataTable)
-        for _ in range(50):
-            if table.row_count:
-                break
-            await pilot.pause(0.1)
+        await wait_until(pilot, lambda: table.row_count, "a row")
         assert table.get_row_at(0)[-1] == "cpu ×1"
 
 
@@ -288,15 +269,16 @@ async def test_the_plot_keeps_its_rows_in_a_small_terminal(
     size: tuple[int, int], rows: int
 ) -> None:
     run_dir = fake_run("done", epochs=3, steps_per_epoch=470)
-    app = ScreenApp(lambda: TrainingScreen(run_dir.name))
+    app = HostApp(lambda: TrainingScreen(run_dir.name), styled=True)
     async with app.run_test(size=size) as pilot:
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         chart = screen.query_one(LossChart)
-        for _ in range(100):
-            if chart._picture is not None and chart.series.val_accuracies:
-                break
-            await pilot.pause(0.1)
+        await wait_until(
+            pilot,
+            lambda: chart._picture is not None and chart.series.val_accuracies,
+            "the chart with validation accuracies",
+        )
         await pilot.pause(0.5)  # the picture for the final data and size
         assert chart._picture is not None
         picture = chart._picture.plain
@@ -312,14 +294,11 @@ async def test_the_plot_keeps_its_rows_in_a_small_terminal(
 
 async def test_running_status_fits_a_60_column_terminal() -> None:
     run_dir = fake_run(None, epochs=10, steps_per_epoch=470)
-    app = ScreenApp(lambda: TrainingScreen(run_dir.name))
+    app = HostApp(lambda: TrainingScreen(run_dir.name), styled=True)
     async with app.run_test(size=(60, 18)) as pilot:
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
-        for _ in range(50):
-            if screen.last_step:
-                break
-            await pilot.pause(0.1)
+        await wait_until(pilot, lambda: screen.last_step, "a step shown")
         screen.state = "running"  # as it was while the run trained
         screen._show_info()
         await pilot.pause()

@@ -1,74 +1,33 @@
-"""Pilot tests: the runs screen finds a detached run, the training screen follows it, the step panel."""
+"""Pilot tests: the runs screen finds a detached run, the training screen follows it, the step panel;
+the screens stay up when a run cannot start or its config cannot be read."""
 
 from __future__ import annotations
 
 import json
-import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers.apps import HostApp
 from helpers.runs import fake_run
-from helpers.tiny_data import write_tiny_fashion_mnist
-from textual.app import App, ComposeResult
+from helpers.waiting import wait_until
 from textual.widgets import DataTable, ProgressBar, Static
 
-from tutor import paths
 from tutor.cli import main
 from tutor.lessons.model import TrainingStep
-from tutor.training import data, runs
+from tutor.training import runs
 from tutor.ui.screens.runs import RunsScreen
 from tutor.ui.screens.training import TrainingScreen
 from tutor.ui.widgets.loss_chart import LossChart
 from tutor.ui.widgets.training_step import TrainingStepPanel
 
-
-@pytest.fixture(autouse=True)
-def tiny_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "no-system-copy")
-    monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    return write_tiny_fashion_mnist(paths.data_root())
-
-
-class ScreenApp(App[None]):
-    """A bare app that opens one screen, as the tutor's app does for t."""
-
-    def __init__(self, screen_factory: object) -> None:
-        super().__init__()
-        self.screen_factory = screen_factory
-        self.db = None
-        self.progress = None
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_factory())  # type: ignore[operator]
-
-
-async def wait_until(pilot: object, condition: object, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        await pilot.pause(0.1)  # type: ignore[attr-defined]
-    raise AssertionError("timed out")
-
-
-def test_no_torch_in_the_ui_modules() -> None:
-    import subprocess
-
-    code = (
-        "import sys, tutor.ui.screens.runs, tutor.ui.screens.training, "
-        "tutor.ui.widgets.training_step, tutor.ui.widgets.loss_chart; "
-        "print('torch' in sys.modules)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
+# The tiny generated dataset in the data root, offline, no system copy (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("tiny_data")
 
 
 async def test_training_screen_shows_a_finished_run() -> None:
     run_dir = fake_run("done")
-    app = ScreenApp(lambda: TrainingScreen(run_dir.name))
+    app = HostApp(lambda: TrainingScreen(run_dir.name))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
@@ -92,7 +51,7 @@ async def test_runs_screen_finds_a_detached_run_and_follows_it(
     args = ["train", "mlp", "--epochs", "2", "--batch-size", "20", "--device", "cpu", "--detach"]
     assert main(args) == 0
     run_id = capsys.readouterr().out.strip()
-    app = ScreenApp(RunsScreen)
+    app = HostApp(RunsScreen)
     async with app.run_test(size=(80, 24)) as pilot:
         runs_screen = app.screen
         assert isinstance(runs_screen, RunsScreen)
@@ -126,14 +85,7 @@ async def test_step_panel_trains_and_opens_the_training_screen() -> None:
         target_train_loss=5.0,
     )
 
-    class PanelApp(App[None]):
-        db = None
-        progress = None
-
-        def compose(self) -> ComposeResult:
-            yield TrainingStepPanel(step)
-
-    app = PanelApp()
+    app = HostApp(widgets=lambda: [TrainingStepPanel(step)])
     async with app.run_test(size=(80, 24)) as pilot:
         panel = app.query_one(TrainingStepPanel)
         settings = str(panel.query_one("#training-step-settings", Static).render())
@@ -149,3 +101,93 @@ async def test_step_panel_trains_and_opens_the_training_screen() -> None:
             pilot,
             lambda: "Goal reached" in str(panel.query_one("#training-step-last", Static).render()),
         )
+
+
+# --- the screens stay up when a run cannot start or its config cannot be read ----------------
+
+
+def refuse_start(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    def start(run_dir: Path, resume: bool = False) -> int:
+        raise error
+
+    monkeypatch.setattr(runs, "start", start)
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (runs.RunBusy("The run is already running."), "already running"),
+        (OSError(28, "No space left on device"), "No space left on device"),
+    ],
+)
+async def test_training_screen_resume_and_again_survive_a_failed_start(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, said: str
+) -> None:
+    run_dir = fake_run("stopped")
+    refuse_start(monkeypatch, error)
+    app = HostApp(lambda: TrainingScreen(run_dir.name))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainingScreen)
+        assert any(said in note for note in app.notes), app.notes
+        app.notes.clear()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainingScreen) and app.screen.run_id == run_dir.name
+        assert any(said in note for note in app.notes), app.notes
+
+
+async def test_runs_screen_resume_survives_a_race(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_run("stopped")
+    refuse_start(monkeypatch, runs.RunBusy("The run is already running."))
+    app = HostApp(RunsScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        await wait_until(pilot, lambda: screen.found, "the runs listed", interval=0.05)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        assert "The run is already running." in app.notes
+
+
+async def test_step_panel_survives_a_failed_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    def create_run(config: Any) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(runs, "create_run", create_run)
+    step = TrainingStep(
+        id="train-it", lesson_id="fashion-mnist", title="Train it", line=None, text="Train.",
+        model="mlp", epochs=1,
+    )  # fmt: skip
+    app = HostApp(widgets=lambda: [TrainingStepPanel(step)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        assert not isinstance(app.screen, TrainingScreen)
+        assert any("Permission denied" in note for note in app.notes), app.notes
+
+
+@pytest.mark.parametrize("damage", ["garbled", "deleted"])
+async def test_training_screen_without_a_config_says_why(damage: str) -> None:
+    run_dir = fake_run("stopped")
+    if damage == "garbled":
+        (run_dir / "config.json").write_text("{not json")
+    else:
+        runs.delete(run_dir)
+    app = HostApp(lambda: TrainingScreen(run_dir.name))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen) and screen.config is None
+        info = str(screen.query_one("#training-info", Static).render())
+        expected = "damaged config.json" if damage == "garbled" else "no longer on disk"
+        assert expected in info
+        for key in ("s", "c", "a"):
+            app.notes.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen
+            assert app.notes and expected in app.notes[0]

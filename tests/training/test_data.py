@@ -11,6 +11,7 @@ import pytest
 from helpers.tiny_data import TEST_SIZE, TRAIN_SIZE, write_tiny_fashion_mnist
 
 from tutor import paths
+from tutor.cli import main
 from tutor.training import data
 
 
@@ -139,3 +140,35 @@ def test_image_folder_in_a_read_only_root_says_what_to_do(tmp_path: Path) -> Non
             data.image_folder_root(locked)
     finally:
         locked.chmod(0o700)
+
+
+# --- --data-root ---------------------------------------------------------------------------------
+
+
+def test_missing_data_root_is_a_usage_error_and_is_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nonexistent"
+    assert main(["train", "mlp", "--data-root", str(missing), "--detach"]) == 2
+    err = capsys.readouterr().err
+    assert f"--data-root {missing} does not exist; create it or leave the option out" in err
+    assert not missing.exists()
+    assert not list(paths.runs_dir().iterdir())  # no run was made
+
+
+def test_data_functions_never_create_a_missing_explicit_root(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    root, notice = data.resolve_fashion_mnist(str(missing))
+    assert notice == data.SAMPLE_NOTICE and root != missing
+    with pytest.raises(data.DataUnavailable, match="does not exist"):
+        data.image_folder_root(str(missing))
+    assert not missing.exists()
+
+
+def test_environment_data_root_is_still_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = tmp_path / "fresh-root"
+    monkeypatch.setenv(paths.DATA_ENV, str(fresh))
+    data.resolve_fashion_mnist()
+    assert (fresh / "FashionMNIST" / "raw").is_dir()

@@ -9,21 +9,16 @@ from typing import Any
 
 import pytest
 import torch
-from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
-from tutor.training import checkpoint, data, models
+from tutor.training import checkpoint, models
 from tutor.training import events as ev
 from tutor.training.config import ConfigError, TrainConfig
 from tutor.training.events import ListSink
 from tutor.training.trainer import TrainingFailed, train
 
-
-@pytest.fixture(autouse=True)
-def tiny_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "no-system-copy")
-    monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    return write_tiny_fashion_mnist(paths.data_root())
+# The tiny generated dataset in the data root, offline, no system copy (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("tiny_data")
 
 
 def tiny(**overrides: Any) -> TrainConfig:
@@ -231,3 +226,66 @@ def test_device_line_says_why_cores_were_left_free(
     start = sink.of(ev.Start)[0]
     assert start.device == "cpu, 1 thread of 2 cores (1 left free for the UI)"
     assert start.threads == 1
+
+
+# --- stopping before the first step; the pretrained base's file ----------------------------------
+
+
+def test_stop_while_loading_the_data_ends_stopped_before_any_step(tmp_path: Path) -> None:
+    stop = threading.Event()
+    stop.set()  # as if SIGTERM came while the dataset loaded
+    sink = ListSink()
+    final = train(tiny(epochs=1), tmp_path / "last.pt", sink, stop)
+    assert isinstance(final, ev.Stopped)
+    assert "loading the data" in final.message
+    assert not [e for e in sink.events if isinstance(e, (ev.Step, ev.Start))]
+    assert not (tmp_path / "last.pt").exists()
+
+
+class StopAfterFirstPretrainingEpoch(ListSink):
+    """Asks for a stop as soon as the base's first pretraining epoch is reported."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def emit(self, event: ev.Event) -> None:
+        super().emit(event)
+        if isinstance(event, ev.Notice) and "Pretraining the base: epoch 1/" in event.message:
+            self.stop.set()
+
+
+def test_stop_between_pretraining_epochs_ends_stopped(tmp_path: Path) -> None:
+    stop = threading.Event()
+    sink = StopAfterFirstPretrainingEpoch(stop)
+    final = train(tiny(model="transfer", epochs=1), tmp_path / "last.pt", sink, stop)
+    assert isinstance(final, ev.Stopped)
+    assert "pretraining the base (epoch 2)" in final.message
+    notices = [e.message for e in sink.of(ev.Notice)]
+    assert not any("epoch 2/" in text for text in notices)
+    assert not (paths.home_dir() / "pretrained" / "cnn-fashion-mnist.pt").exists()
+    assert not sink.of(ev.Step)
+
+
+def test_pretrained_base_uses_a_temp_file_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    folder = paths.home_dir() / "pretrained"
+    # Another run's temp file under the old fixed name is in the way (here a folder, to fail loudly).
+    (folder / ".cnn-fashion-mnist.pt.tmp").mkdir(parents=True)
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    final = train(tiny(model="transfer", epochs=1), tmp_path / "last.pt", ListSink())
+    assert isinstance(final, ev.Done)
+    assert (folder / "cnn-fashion-mnist.pt").is_file()
+    assert synced  # flushed to disk before the rename
+    leftovers = sorted(p.name for p in folder.iterdir())
+    assert leftovers == [".cnn-fashion-mnist.pt.tmp", "cnn-fashion-mnist.pt"]

@@ -7,39 +7,23 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from helpers.tiny_data import write_tiny_fashion_mnist
+from helpers.runs import fake_run
+from helpers.waiting import wait_for
 
-from tutor import paths
-from tutor.cli import main
-from tutor.training import checkpoint, data, runs
+from tutor.cli import main, train_cmd
+from tutor.training import checkpoint, runs
 from tutor.training import events as ev
 from tutor.training.config import TrainConfig
 from tutor.training.events import ListSink
 from tutor.training.trainer import train
 
-
-@pytest.fixture(autouse=True)
-def tiny_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "no-system-copy")
-    monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    return write_tiny_fashion_mnist(paths.data_root())
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    """Poll until ``condition`` holds; a loaded CI machine may take a while to start torch."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+# The tiny generated dataset in the data root, offline, no system copy (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("tiny_data")
 
 
 def events(run_dir: Path, kind: str) -> list[dict[str, Any]]:
@@ -160,3 +144,99 @@ def test_train_does_not_import_torch_in_its_own_process(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[-1] == "TORCH False 0"
     assert json.loads(lines[-2])["event"] == "done"  # the run trained, in its own process
+
+
+# --- --resume; Ctrl+C while following ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--lr", "0.1"], "--lr cannot change when resuming; start a new run"),
+        (["--batch-size", "8"], "--batch-size cannot"),
+        (["--optimizer", "sgd"], "--optimizer cannot"),
+        (["--seed", "1"], "--seed cannot"),
+        (["--dataset", "mnist"], "--dataset cannot"),
+        (["--seed", "1", "--lr", "0.5"], "--lr and --seed cannot change"),
+    ],
+)
+def test_resume_refuses_options_it_cannot_apply(
+    flags: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = fake_run("stopped")
+    before = (run_dir / "config.json").read_text()
+    assert main(["train", "--resume", run_dir.name, *flags, "--detach"]) == 2
+    assert named in capsys.readouterr().err
+    assert (run_dir / "config.json").read_text() == before
+
+
+def test_resume_applies_device_and_epochs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = fake_run("stopped")
+    config = runs.load_config(run_dir)
+    config.device = "cuda"  # as if it had started on a GPU machine
+    (run_dir / "config.json").write_text(config.to_json())
+    started: list[tuple[Path, bool]] = []
+
+    def start(run_dir: Path, resume: bool = False, echo_fd: int | None = None) -> int:
+        started.append((run_dir, resume))
+        return 42
+
+    monkeypatch.setattr(runs, "start", start)
+    # Unchanged values of the fixed options are fine.
+    args = ["train", "--resume", run_dir.name, "--device", "cpu", "--epochs", "4", "--lr", "0.003"]
+    assert main([*args, "--detach"]) == 0
+    assert started == [(run_dir, True)]
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["device"] == "cpu" and saved["epochs"] == 4 and saved["lr"] == 0.003
+
+
+def test_resume_as_another_model_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = fake_run("stopped")
+    assert main(["train", "cnn", "--resume", run_dir.name]) == 2
+    assert "cannot resume as cnn" in capsys.readouterr().err
+
+
+def interrupt_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    def poll(self: runs.MetricsFollower) -> tuple[list[dict[str, Any]], bool]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs.MetricsFollower, "poll", poll)
+
+
+def test_ctrl_c_after_the_run_finished_exits_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = fake_run("done")
+    interrupt_polls(monkeypatch)
+    assert train_cmd.follow(run_dir, as_json=False) == 0
+    err = capsys.readouterr().err
+    assert f"had already finished; see it with `pytorch-tutor runs show {run_dir.name}`" in err
+
+
+def test_ctrl_c_stops_a_running_run_with_a_checkpoint_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = runs.create_run(
+        TrainConfig(
+            model="mlp",
+            epochs=50,
+            batch_size=16,
+            device="cpu",
+            threads=1,
+            log_every=4,
+            step_delay=0.05,
+        )
+    )
+    runs.start(run_dir)
+    wait_for(
+        lambda: any(isinstance(e, ev.Step) for e in runs.read_events(run_dir)),
+        "the run's first step",
+    )
+    interrupt_polls(monkeypatch)
+    assert train_cmd.follow(run_dir, as_json=False) == 1
+    err = capsys.readouterr().err
+    assert "stopped with a checkpoint" in err and f"runs show {run_dir.name}" in err
+    assert runs.run_state(run_dir)[0] == "stopped"
+    assert runs.checkpoint_path(run_dir).is_file()

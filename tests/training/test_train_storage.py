@@ -17,11 +17,10 @@ from typing import Any
 
 import pytest
 import torch
-from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor import paths
 from tutor.cli import main
-from tutor.training import checkpoint, data, runs
+from tutor.training import checkpoint, runs
 from tutor.training import events as ev
 from tutor.training import run as run_process
 from tutor.training.config import TrainConfig
@@ -36,11 +35,8 @@ REASONS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def tiny_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "no-system-copy")
-    monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    return write_tiny_fashion_mnist(paths.data_root())
+# The tiny generated dataset in the data root, offline, no system copy (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("tiny_data")
 
 
 def tiny(**overrides: Any) -> TrainConfig:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.apps import HostApp
 from rich.console import Console
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.widget import Widget
 
 from tutor.pictures import (
     Pixels,
@@ -280,29 +280,22 @@ def test_fashion_samples_explain_bad_requests(tmp_path: Path) -> None:
     assert fashion_samples(5, start=10**9) == []
 
 
-def test_pictures_import_neither_torch_nor_textual() -> None:
-    code = (
-        "import sys, tutor.pictures, tutor.pictures.samples\n"
-        "assert 'torch' not in sys.modules, 'torch'\n"
-        "assert 'textual' not in sys.modules, 'textual'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
-
-
 # --- widgets ----------------------------------------------------------------------------------
 
 
-class PicturesApp(App[None]):
-    def compose(self) -> ComposeResult:
-        yield PictureView(gradient(28, 28), caption="a gradient", id="one")
-        yield ClassifyView(gradient(28, 28), [0.9, 0.1], ["sneaker", "ankle boot"], id="classify")
-        yield TransformView(rgb_hwc(40, 40), rgb_hwc(20, 20), transform="Resize(20)", id="pair")
-        yield SampleStrip(2, id="samples")
-        yield PictureView([], id="broken")
+def pictures_widgets() -> list[Widget]:
+    """Every picture widget, and one given no pixels."""
+    return [
+        PictureView(gradient(28, 28), caption="a gradient", id="one"),
+        ClassifyView(gradient(28, 28), [0.9, 0.1], ["sneaker", "ankle boot"], id="classify"),
+        TransformView(rgb_hwc(40, 40), rgb_hwc(20, 20), transform="Resize(20)", id="pair"),
+        SampleStrip(2, id="samples"),
+        PictureView([], id="broken"),
+    ]
 
 
 async def test_widgets_show_pictures_and_survive_bad_data() -> None:
-    app = PicturesApp()
+    app = HostApp(widgets=pictures_widgets)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         one = app.query_one("#one", PictureView)
@@ -324,7 +317,7 @@ async def test_widgets_show_pictures_and_survive_bad_data() -> None:
 
 async def test_widgets_follow_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    app = PicturesApp()
+    app = HostApp(widgets=pictures_widgets)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         content = app.query_one("#one", PictureView).content
@@ -363,12 +356,11 @@ CANNED_CLASSIFY = {
 }
 
 
-class ProducedApp(App[None]):
-    def compose(self) -> ComposeResult:
-        from tutor.ui.widgets.pictures import TransformGallery, UntrainedClassifyView
+def produced_widgets() -> list[Widget]:
+    """The widgets whose pictures a child process produces."""
+    from tutor.ui.widgets.pictures import TransformGallery, UntrainedClassifyView
 
-        yield UntrainedClassifyView(id="guess")
-        yield TransformGallery(id="gallery")
+    return [UntrainedClassifyView(id="guess"), TransformGallery(id="gallery")]
 
 
 async def test_produced_pictures_arrive_from_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -389,7 +381,7 @@ async def test_produced_pictures_arrive_from_the_child(monkeypatch: pytest.Monke
         "produce_command",
         lambda kind: [sys.executable, "-c", f"print({json.dumps(json.dumps(canned[kind]))})"],
     )
-    app = ProducedApp()
+    app = HostApp(widgets=produced_widgets)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -405,7 +397,7 @@ async def test_a_failing_child_gives_one_sentence(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(
         pictures, "produce_command", lambda kind: [sys.executable, "-c", "raise SystemExit(3)"]
     )
-    app = ProducedApp()
+    app = HostApp(widgets=produced_widgets)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -509,11 +501,11 @@ def test_trained_classify_reads_the_newest_finished_classifier_run(
     assert data["run"] == newer.name and data["probabilities"][8] > 0.99
 
 
-class TrainedApp(App[None]):
-    def compose(self) -> ComposeResult:
-        from tutor.ui.widgets.pictures import TrainedClassifyView
+def trained_widgets() -> list[Widget]:
+    """The classifier view of the last trained model."""
+    from tutor.ui.widgets.pictures import TrainedClassifyView
 
-        yield TrainedClassifyView(id="trained")
+    return [TrainedClassifyView(id="trained")]
 
 
 async def test_trained_view_shows_the_caption_with_links_as_words(
@@ -534,7 +526,7 @@ async def test_trained_view_shows_the_caption_with_links_as_words(
         return [sys.executable, "-c", f"print({json.dumps(json.dumps(canned))})"]
 
     monkeypatch.setattr(pictures, "produce_command", command)
-    app = TrainedApp()
+    app = HostApp(widgets=trained_widgets)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App
+from helpers.apps import HostApp
 from textual.widgets import Static
 
 from tutor.devices.summary import auto_text, report_text, training_cpu_text
@@ -174,11 +174,7 @@ async def test_the_devices_screen_says_what_training_takes(monkeypatch: pytest.M
     # The screen keeps its last report for the process: start without one, leave none behind.
     monkeypatch.setattr(devices_module, "_last_report", None)
 
-    class DevicesApp(App[None]):
-        def on_mount(self) -> None:
-            self.push_screen(DevicesScreen(probe=lambda cancel: dict(CPU_REPORT)))
-
-    app = DevicesApp()
+    app = HostApp(lambda: DevicesScreen(probe=lambda cancel: dict(CPU_REPORT)))
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
