@@ -35,7 +35,7 @@ def fixed_screen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
     # One kernel child per app, no spare importing torch beside it.
-    monkeypatch.setattr("tutor.ui.widgets.exercise.SPARE_KERNEL", False)
+    monkeypatch.setattr("tutor.exercises.kernels.SPARE_KERNEL", False)
     # The devices screen keeps the last report for the process: every test starts without one.
     monkeypatch.setattr("tutor.ui.screens.devices._last_report", None)
 
