@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fulldisk import FullDisk
+from helpers.fulldisk import FullDisk
+from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor.lessons.model import Glossary
 from tutor.store.db import Database, open_database
@@ -104,3 +105,14 @@ def full_disk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture
+def tiny_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The tiny generated Fashion-MNIST in the data root; no system copy, no download."""
+    from tutor import paths
+    from tutor.training import data
+
+    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST", tmp_path / "no-system-copy")
+    monkeypatch.setenv(data.OFFLINE_ENV, "1")
+    return write_tiny_fashion_mnist(paths.data_root())

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from helpers.waiting import wait_until
 from snapshot_inputs import DONE_RUN, T0
 from textual.containers import ScrollableContainer
 from textual.pilot import Pilot
@@ -186,12 +187,12 @@ def test_exercise_solved(snap_compare: Compare) -> None:
 async def drawn(pilot: Pilot[Any]) -> None:
     """Until the loss chart shows its picture of all the data at its present size."""
     chart = pilot.app.screen.query_one(LossChart)
-    for _ in range(100):
+
+    def ready() -> bool:
         size = (chart.size.width, chart.size.height)
-        if chart._picture is not None and not chart._dirty and chart._picture_size == size:
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("the loss chart was not drawn")
+        return chart._picture is not None and not chart._dirty and chart._picture_size == size
+
+    await wait_until(pilot, ready, "the loss chart to be drawn")
 
 
 @pytest.mark.parametrize("size", BOTH)
