@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import multiprocessing.resource_tracker
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.fulldisk import FullDisk
+from helpers.fulldisk import FullDisk, small_tmpfs
 from helpers.tiny_data import write_tiny_fashion_mnist
 
 from tutor.lessons.model import Glossary
@@ -82,25 +80,13 @@ def full_disk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     Mounting needs root: the test is skipped otherwise. Unmounted when the test ends.
     """
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root")
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    disk = FullDisk(mount)
-    try:
+    with small_tmpfs(mount):
+        disk = FullDisk(mount)
         disk.home.mkdir()
         monkeypatch.setenv("PYTORCH_TUTOR_HOME", str(disk.home))
         yield disk
-    finally:
-        # Lazy: a child process still holding a file there must not keep the mount alive.
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:

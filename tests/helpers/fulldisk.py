@@ -6,7 +6,31 @@ import contextlib
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+
+@contextlib.contextmanager
+def small_tmpfs(mount: Path, size: str = "3m") -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``mount`` for the block; the test is skipped without root.
+
+    Unmounted lazily afterwards: a child process still holding a file there must not keep it.
+    """
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 class FullDisk:

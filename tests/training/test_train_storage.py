@@ -9,14 +9,13 @@ from __future__ import annotations
 import errno
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from helpers.fulldisk import small_tmpfs
 
 from tutor import paths
 from tutor.cli import main
@@ -227,19 +226,8 @@ def test_metrics_not_written_but_model_saved_ends_done_and_says_so(
 @pytest.fixture
 def small_disk(tutor_env: Path) -> Iterator[Path]:
     """The tutor home on a 3 MB tmpfs (root only); unmounted afterwards."""
-    if os.geteuid() != 0 or sys.platform != "linux":
-        pytest.skip("mounting a tmpfs needs root on Linux")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(tutor_env)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with small_tmpfs(tutor_env):
         yield tutor_env
-    finally:
-        subprocess.run(["umount", "-l", str(tutor_env)], check=False)
 
 
 def checkpoint_size(tmp_path: Path, config: TrainConfig) -> int:

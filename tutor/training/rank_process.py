@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 
 from tutor.distributed.env import DistributedError, rank_info
 from tutor.training.rank_files import mark_started, read_launch, write_final, write_rank_error
+from tutor.training.run_process import stop_on_signals
 
 
 def _fault(rank: int) -> Callable[[int], None] | None:
@@ -54,14 +54,7 @@ def _is_echo(exc: BaseException, stop: threading.Event) -> bool:
 def main(argv: list[str]) -> int:
     run_dir = Path(argv[0])
     resume = "--resume" in argv[1:]
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    stop = stop_on_signals()
 
     info = rank_info()
     with contextlib.suppress(OSError):

@@ -164,10 +164,11 @@ def _failure_text(exc: Exception, run_dir: Path) -> str:
     return f"The run failed: {text[:200]} (details in {run_dir / 'log'})."
 
 
-def main(argv: list[str]) -> int:
-    run_dir = Path(argv[0])
-    resume = "--resume" in argv[1:]
-    echo = Echo(int(argv[argv.index("--echo-fd") + 1])) if "--echo-fd" in argv else None
+def stop_on_signals() -> threading.Event:
+    """An event SIGTERM (``runs stop``) and SIGINT set; SIGHUP is ignored.
+
+    The run belongs to no terminal: a hang-up of the one that started it means nothing here.
+    """
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -175,8 +176,15 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    # The run belongs to no terminal; a hang-up of the one that started it means nothing here.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    return stop
+
+
+def main(argv: list[str]) -> int:
+    run_dir = Path(argv[0])
+    resume = "--resume" in argv[1:]
+    echo = Echo(int(argv[argv.index("--echo-fd") + 1])) if "--echo-fd" in argv else None
+    stop = stop_on_signals()
 
     with contextlib.suppress(OSError):  # runs.start wrote it too; a full disk must not end the run
         atomic_write_text(run_dir / "pid", str(os.getpid()))
