@@ -37,6 +37,20 @@ REASONS = {
 pytestmark = pytest.mark.usefixtures("tiny_data")
 
 
+@pytest.fixture(autouse=True)
+def signals_put_back() -> Iterator[None]:
+    """The run process's main, called here in-process, takes SIGTERM, SIGINT and SIGHUP over."""
+    import signal
+
+    kept = {
+        number: signal.getsignal(number)
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    }
+    yield
+    for number, handler in kept.items():
+        signal.signal(number, handler)
+
+
 def tiny(**overrides: Any) -> TrainConfig:
     settings: dict[str, Any] = {
         "model": "mnist-mlp",
