@@ -43,6 +43,15 @@ def tiny() -> Path:
     return write_tiny_fashion_mnist(paths.data_root())
 
 
+@pytest.fixture
+def bundled_sample() -> Path:
+    """The bundled 5,000-image sample in the data root, so the ranks (processes of their own,
+    which the monkeypatch above does not reach) find it before a system copy."""
+    raw = paths.data_root() / "FashionMNIST" / "raw"
+    data._decompress_into(data.SAMPLE_DIR, raw)
+    return raw
+
+
 def json_lines(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
@@ -52,7 +61,7 @@ def of_kind(run_dir: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def test_two_ranks_match_one_process_with_the_same_global_batch(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    bundled_sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The bundled 5,000-image sample: enough test images for accuracy points to mean something.
     single = train(
