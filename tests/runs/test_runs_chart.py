@@ -185,10 +185,20 @@ def test_status_line_fits_80_columns() -> None:
     assert "1:23:20" in progress_text(1, 1, 0, 5000, 1.0, 1)  # hours shown as h:mm:ss
 
 
-async def test_running_status_is_whole_at_80_columns() -> None:
+@pytest.mark.parametrize(
+    ("size", "start"),
+    [
+        ((80, 24), "running · epoch 10/10 · step 4,700/4,700"),
+        # At 60x18 the progress bar is folded away: the line itself says how far the run is.
+        ((60, 18), "epoch 10/10 · step 4,700/4,700 · 5,000/s"),
+    ],
+)
+async def test_running_status_is_whole_at_80_and_60_columns(
+    size: tuple[int, int], start: str
+) -> None:
     run_dir = fake_run(None, epochs=10, steps_per_epoch=470)
     app = HostApp(lambda: TrainingScreen(run_dir.name), styled=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         await wait_until(pilot, lambda: screen.last_step, "a step shown")
@@ -197,7 +207,7 @@ async def test_running_status_is_whole_at_80_columns() -> None:
         await pilot.pause()
         status = screen.query_one("#training-status", Static)
         text = str(status.render())
-        assert text.startswith("running · epoch 10/10 · step 4,700/4,700")
+        assert text.startswith(start)
         assert len(text) <= status.content_region.width
 
 
@@ -290,20 +300,3 @@ async def test_the_plot_keeps_its_rows_in_a_small_terminal(
             # The text above the chart is folded; the status line keeps its essentials.
             assert not screen.query_one("#training-info").display
             assert "cpu ×1" in status and "val accuracy 95.0%" in status
-
-
-async def test_running_status_fits_a_60_column_terminal() -> None:
-    run_dir = fake_run(None, epochs=10, steps_per_epoch=470)
-    app = HostApp(lambda: TrainingScreen(run_dir.name), styled=True)
-    async with app.run_test(size=(60, 18)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, TrainingScreen)
-        await wait_until(pilot, lambda: screen.last_step, "a step shown")
-        screen.state = "running"  # as it was while the run trained
-        screen._show_info()
-        await pilot.pause()
-        status = screen.query_one("#training-status", Static)
-        text = str(status.render())
-        # The progress bar is folded away: the line itself says how far the run is.
-        assert text.startswith("epoch 10/10 · step 4,700/4,700 · 5,000/s")
-        assert len(text) <= status.content_region.width
