@@ -268,3 +268,20 @@ def test_ddp_device_ids_on_a_cpu_model_is_explained() -> None:
     found = explain_torch(text)
     assert found is not None
     assert found.startswith("device_ids=[0] names GPUs, but the model is on the cpu")
+
+
+def test_the_plain_line_and_pythons_words_come_apart_again() -> None:
+    from tutor.execution.runner import short_traceback, split_explanation
+
+    try:
+        exec(compile("import torch\ntorch.ones(1, 5) @ torch.ones(1, 5)\n", "<answer>", "exec"), {})
+    except RuntimeError as exc:
+        error = short_traceback(exc, {}, "")
+    explanation, words = split_explanation(error)
+    assert explanation and "\n" not in explanation
+    assert words.startswith("Traceback (most recent call last):")
+    assert words.endswith("mat1 and mat2 shapes cannot be multiplied (1x5 and 1x5)")
+    assert split_explanation("NameError: name 'q' is not defined") == (
+        "",
+        "NameError: name 'q' is not defined",
+    )

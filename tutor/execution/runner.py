@@ -118,7 +118,23 @@ def short_traceback(
         explanation = explain_mixed_device(str(exc))
     if explanation is None:
         explanation = explain(exc, namespace, code)
-    return explanation + "\n" + bare_traceback(exc)
+    # One line, always: ``split_explanation`` takes it back off by that rule.
+    return " ".join(explanation.split()) + "\n" + bare_traceback(exc)
+
+
+TRACEBACK_HEADER = "Traceback (most recent call last):"
+
+
+def split_explanation(error: str) -> tuple[str, str]:
+    """(the plain-language line, Python's own text) of an error ``short_traceback`` made.
+
+    Python's own text is what the learner's code raised: the traceback or syntax error with its
+    exception line. A single line (an error from elsewhere) is Python's text with no explanation.
+    """
+    first, _, rest = error.strip().partition("\n")
+    if not rest or first == TRACEBACK_HEADER or first[:1].isspace():
+        return "", error.strip()
+    return first, rest
 
 
 def bare_traceback(exc: BaseException) -> str:

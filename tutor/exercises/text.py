@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tutor.execution.runner import TRACEBACK_HEADER, split_explanation
 from tutor.kernel import RunResult
-
-TRACEBACK_HEADER = "Traceback (most recent call last):"
 
 
 def describe_summary(name: str, info: dict[str, Any]) -> str:
@@ -33,21 +32,22 @@ def failure_sentence(result: RunResult) -> str:
     """The verdict line for a failed run: the exception line, or what stopped it and what remains.
 
     The kernel puts a plain-language explanation first, and a traceback or syntax error ends with
-    the line that names the problem (``SyntaxError: ...``): the verdict is those two; the ``File`` lines, code and caret stay in the output
-    pane. A timeout, crash or memory stop says what happened and what became of the variables.
+    the line that names the problem (``SyntaxError: ...``): the verdict is those two; the ``File``
+    lines, code and caret stay in the output pane. A timeout, crash or memory stop says what
+    happened and what became of the variables.
     """
     if result.status != "error":
         return " ".join(part for part in (result.error, result.notice) if part) or (
             "Your code did not finish."
         )
-    lines = [line for line in result.error.splitlines() if line.strip()]
+    explanation, python_text = split_explanation(result.error)
+    lines = [line for line in python_text.splitlines() if line.strip()]
     # Everything before the last indented line is where it happened; the rest is what happened.
     indented = [i for i, line in enumerate(lines) if line[:1].isspace()]
     start = indented[-1] + 1 if indented else 0
     tail = [line for line in lines[start:] if line != TRACEBACK_HEADER]
-    if start and lines[0] != TRACEBACK_HEADER and not lines[0][:1].isspace():
-        # The kernel's plain-language explanation sits above the traceback: it leads the verdict.
-        tail.insert(0, lines[0])
+    if explanation:  # the kernel's plain-language line leads the verdict
+        tail.insert(0, explanation)
     sentence = " ".join(line.strip() for line in tail) or result.error.strip()
     return " ".join(part for part in (sentence, result.notice) if part)
 

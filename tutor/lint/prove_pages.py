@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.checks.prose import (
-    TRACEBACK,
     Block,
     Example,
     output_matches,
@@ -83,16 +82,11 @@ def page_setup(lesson: Lesson, catalog: Catalog, step: ConceptStep) -> tuple[str
 
 
 def python_words(error: str) -> str:
-    """The error as Python printed it, without the kernel's plain-language line above it.
+    """The error as Python printed it: a page quotes Python's and torch's own words, not the
+    kernel's plain-language line above them."""
+    from tutor.execution.runner import split_explanation
 
-    The kernel puts one explanation for the learner first, then the traceback (or, without frames
-    of the learner's own, the exception line alone); a page quotes Python's and torch's own words.
-    """
-    lines = error.strip().splitlines()
-    for index, line in enumerate(lines):
-        if TRACEBACK.match(line):
-            return "\n".join(lines[index:])
-    return "\n".join(lines[1:]) if len(lines) > 1 else error.strip()
+    return split_explanation(error)[1]
 
 
 def _run(kernel: object, example: Example) -> Outcome:
