@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -250,34 +251,39 @@ def main() -> None:
         imports.append(cold_import())
         return imports[-1]
 
+    def side_by_side(
+        what: str, measure: Callable[[bool], float], without: str, digits: int
+    ) -> None:
+        """Each repeat: a cold import, then ``measure(True)`` and ``measure(False)``, in turns."""
+        on, off = [], []
+        for _ in range(args.repeat):
+            unit()
+            on.append(measure(True))
+            off.append(measure(False))
+        base = median(imports)
+        print(
+            f"{what}: {median(on):.{digits}f} s = {median(on) / base:.2f}x import torch "
+            f"({base:.2f} s); {without} {median(off):.2f} s = {median(off) / base:.2f}x"
+        )
+
     with tempfile.TemporaryDirectory() as home:
         if "cli" in args.only:
             cli_first_step(home, cache=True)  # unpacks the data and builds the cache once
-            warm, cold = [], []
-            for _ in range(args.repeat):
-                unit()
-                warm.append(cli_first_step(home, cache=True))
-                cold.append(cli_first_step(home, cache=False))
-            base = median(imports)
-            print(
-                f"cli train, start to first step: {median(warm):.2f} s = "
-                f"{median(warm) / base:.2f}x import torch ({base:.2f} s); "
-                f"without the dataset cache {median(cold):.2f} s = {median(cold) / base:.2f}x"
+            side_by_side(
+                "cli train, start to first step",
+                lambda cache: cli_first_step(home, cache=cache),
+                "without the dataset cache",
+                2,
             )
     with tempfile.TemporaryDirectory() as home:
         if "f5" in args.only:
             resumed_home(home, "fashion-mnist", "train")
             app_f5(home, template=False)  # the data in place and cached
-            warm, cold = [], []
-            for _ in range(args.repeat):
-                unit()
-                warm.append(app_f5(home, template=True))
-                cold.append(app_f5(home, template=False))
-            base = median(imports)
-            print(
-                f"app F5 to first step: {median(warm):.3f} s = "
-                f"{median(warm) / base:.2f}x import torch ({base:.2f} s); "
-                f"without the template {median(cold):.2f} s = {median(cold) / base:.2f}x"
+            side_by_side(
+                "app F5 to first step",
+                lambda template: app_f5(home, template=template),
+                "without the template",
+                3,
             )
     with tempfile.TemporaryDirectory() as home:
         if "pss" in args.only:
