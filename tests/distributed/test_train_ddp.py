@@ -8,6 +8,7 @@ ranks, so these take seconds each; the datasets are tiny (or the bundled sample)
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ from tutor.training.rank_files import RunLaunch, read_launch, write_launch
 from tutor.training.trainer import train
 
 pytestmark = pytest.mark.slow
+
+RANK_FAULT = Path(__file__).parent.parent / "helpers" / "rank_fault"
 
 
 @pytest.fixture(autouse=True)
@@ -168,7 +171,10 @@ def test_stop_ends_every_rank_with_a_checkpoint_and_resume_keeps_the_world_size(
 def test_a_crashing_rank_ends_the_run_naming_the_rank_and_its_error(
     tiny: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("TUTOR_RANK_FAULT", "1:3")
+    # Rank 1 raises after step 3 (see helpers/rank_fault/sitecustomize.py).
+    path = [str(RANK_FAULT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
+    monkeypatch.setenv("RANK_FAULT", "1:3")
     args = ["train", "mlp", "--epochs", "2", "--batch-size", "10", "--device", "cpu"]
     began = time.monotonic()
     assert main([*args, "--nproc-per-node", "2", "--json"]) == 1

@@ -31,8 +31,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether something already holds ``host:port`` (binding it fails)."""
+    """Whether something listens on ``host:port`` (binding it fails).
+
+    Bound the way torchrun's store binds it (``SO_REUSEADDR``): connections of a run that just
+    ended linger in TIME_WAIT for a minute, and must not make a resume on the same port fail.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

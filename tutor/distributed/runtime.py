@@ -13,9 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tutor.distributed.env import DEFAULT_TIMEOUT, RankInfo, init_group, rank_info
+from tutor.distributed.env import (
+    DEFAULT_TIMEOUT,
+    DistributedError,
+    RankInfo,
+    init_group,
+    rank_info,
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,33 @@ def average_metrics(
     values = totals.tolist()
     total_count = values[-1]
     return {name: values[i] / total_count if total_count else 0.0 for i, name in enumerate(names)}
+
+
+def file_from_main(path: Path, context: RankContext) -> bytes | None:
+    """The bytes of rank 0's ``path`` on every rank (None when rank 0 has no such file).
+
+    A run on several machines keeps its checkpoint on node 0 only; a resume reads it there and
+    hands it to every rank (one ``broadcast_object_list``), so the others need no copy. Every
+    rank must call it; a file rank 0 cannot read raises ``DistributedError`` on every rank.
+    """
+    if not context.info.distributed:
+        return path.read_bytes() if path.is_file() else None
+    import torch.distributed as dist
+
+    payload: tuple[str, Any] | None = None
+    if context.is_main:
+        try:
+            payload = ("bytes", path.read_bytes() if path.is_file() else None)
+        except OSError as exc:
+            payload = ("error", f"{path} cannot be read on node 0 ({exc.strerror or exc}).")
+    box = [payload]
+    # nccl sends objects through this rank's GPU; gloo through the CPU.
+    device = context.device if context.device.type == "cuda" else None
+    dist.broadcast_object_list(box, src=0, device=device)
+    received = box[0]
+    if received is None or received[0] == "error":
+        raise DistributedError(received[1] if received else "Rank 0 sent nothing.")
+    return received[1]  # type: ignore[no-any-return]
 
 
 def barrier(context: RankContext) -> None:

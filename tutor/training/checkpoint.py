@@ -16,7 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tutor.training.storage import StorageProblem, classify
 
@@ -185,12 +185,26 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a checkpoint onto the CPU; CheckpointError names the file and what is wrong."""
-    import torch
-
     if not path.is_file():
         raise CheckpointError(f"There is no checkpoint at {path}.")
+    return _load(path, path)
+
+
+def checkpoint_from_bytes(blob: bytes, path: Path) -> dict[str, Any]:
+    """A checkpoint read elsewhere (rank 0 of a run on several machines) from its bytes.
+
+    ``path`` names it in errors: the file on the machine that read it.
+    """
+    import io
+
+    return _load(io.BytesIO(blob), path)
+
+
+def _load(source: Path | IO[bytes], path: Path) -> dict[str, Any]:
+    import torch
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, foreign pickle, wrong file: all mean "unusable"
         raise CheckpointError(
             f"The checkpoint {path} cannot be read ({str(exc).splitlines()[0][:160]})."

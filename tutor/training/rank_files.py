@@ -101,6 +101,32 @@ def read_final(run_dir: Path) -> tuple[str, Any] | None:
         return None
 
 
+def node_ending(options: LaunchOptions, run_id: str, final: Any) -> tuple[str, Any]:
+    """How a machine other than node 0 ends (state, final event): its ranks took part, and
+    node 0 holds what they made."""
+    from tutor.training.events import Done
+
+    part = f"Node {options.node_rank} of {options.nnodes}"
+    if isinstance(final, Done):
+        final.checkpoint = ""
+        final.message = f"{part} finished its part; the metrics and the model are on node 0."
+        return "done", final
+    final.checkpoint = None
+    final.message = (
+        f"{part} stopped with the others at step {final.step}; node 0 holds the checkpoint: "
+        f"resume every node (here `pytorch-tutor train --resume {run_id}`)."
+    )
+    return "stopped", final
+
+
+def orphan_ending(final: Any, supervisor: int | None) -> Any:
+    """The end a rank writes itself when the supervisor died: said, not hidden."""
+    who = f"its supervisor (pid {supervisor})" if supervisor else "its supervisor"
+    said = f" {final.message}" if final.message else ""
+    final.message = f"The run lost {who}, so every rank saved its place and stopped.{said}"
+    return final
+
+
 def clear_rank_errors(run_dir: Path) -> None:
     folder = run_dir / ERRORS_DIR
     if folder.is_dir():

@@ -50,6 +50,8 @@ class RunBusy(RuntimeError):
 
 # The run process: one process, or the supervisor of a run on several ranks (torchrun).
 RUN_MODULES = ("tutor.training.run_process", "tutor.training.supervise_process")
+# A run's pid may also be a rank's that took the run over from a supervisor that died.
+_ALIVE_MODULES = (*RUN_MODULES, "tutor.training.rank_process")
 
 
 @dataclass
@@ -199,7 +201,7 @@ def pid_alive(pid: int) -> bool:
                 return False
             # A recycled pid belongs to some other program. A run forked from the template has
             # the template's command line and names itself instead.
-            if any(m.encode() in (proc / "cmdline").read_bytes() for m in RUN_MODULES):
+            if any(m.encode() in (proc / "cmdline").read_bytes() for m in _ALIVE_MODULES):
                 return True
             return (proc / "comm").read_text().strip() == RUN_PROCESS_NAME
         except (OSError, IndexError):

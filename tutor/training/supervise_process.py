@@ -5,7 +5,9 @@
 (torchrun starts the ranks, sets their variables and stops them all when one fails), passes a stop
 (SIGTERM, SIGINT) on to torchrun, which passes it to every rank, and waits. Then it ends the run:
 with the final event rank 0 left, or, when a rank failed, with one naming the rank and its error.
-The run counts as running until then, so a resume cannot start beside ranks still shutting down. A node other than 0 writes only its state.
+The run counts as running until then, so a resume cannot start beside ranks still shutting down.
+A node other than 0 writes only its state. Should this process die, torchrun and the ranks stop
+with a checkpoint and end the run themselves (``supervisor_watch``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from tutor.distributed.launch import torchrun_command
 from tutor.training.rank_files import (
     clear_rank_errors,
     failure_sentence,
+    node_ending,
     read_final,
     read_launch,
 )
+from tutor.training.supervisor_watch import SUPERVISOR_ENV, die_with_parent
 
 RANK_MODULE = "tutor.training.rank_process"
 
@@ -43,8 +47,6 @@ def main(argv: list[str]) -> int:
     began = time.time()
     with contextlib.suppress(OSError):
         atomic_write_text(run_dir / "pid", str(os.getpid()))
-    beating = threading.Event()
-    threading.Thread(target=_heartbeat, args=(run_dir, beating), daemon=True).start()
     launch = read_launch(run_dir)
     if launch is None:
         sink = FileSink(run_dir / "metrics.jsonl")
@@ -54,10 +56,17 @@ def main(argv: list[str]) -> int:
     args = [str(run_dir), *(["--resume"] if resume else [])]
     command = torchrun_command(launch.options, RANK_MODULE, args, rdzv_timeout=launch.rdzv_timeout)
     env = dict(os.environ)
+    env[SUPERVISOR_ENV] = str(os.getpid())  # the ranks watch it: see supervisor_watch
     if launch.device_type == "cpu":
         # One thread per rank unless asked otherwise: ranks share the machine's cores.
         env.setdefault("OMP_NUM_THREADS", "1")
-    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)
+    # torchrun gets SIGTERM should this process die (started before any thread: a fork with
+    # threads running is only safe without a preexec_fn).
+    child = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, env=env, preexec_fn=die_with_parent()
+    )
+    beating = threading.Event()
+    threading.Thread(target=_heartbeat, args=(run_dir, beating), daemon=True).start()
 
     stopping = threading.Event()
 
@@ -75,19 +84,18 @@ def main(argv: list[str]) -> int:
         beating.set()
     sink = FileSink(run_dir / "metrics.jsonl")
     ended = read_final(run_dir)
-    if ended is not None:  # rank 0 said how it ended
+    if ended is not None:  # this machine's first rank said how it ended
         state, final = ended
         _finish(run_dir, state, sink, final)
         sink.close()
         return 0 if state in ("done", "stopped") else 1
     try:
         if status == 0 and launch.options.node_rank != 0:
-            # The ranks of this node finished; node 0 holds the events and the model.
-            message = (
-                f"Node {launch.options.node_rank} of {launch.options.nnodes} finished its part; "
-                "the metrics and the model are on node 0."
+            # The ranks of this node finished but left no word (a full disk): node 0 holds it all.
+            state, final = node_ending(
+                launch.options, run_dir.name, Done(0, 0, None, None, None, 0.0, "")
             )
-            _finish(run_dir, "done", sink, Done(0, 0, None, None, None, 0.0, "", message=message))
+            _finish(run_dir, state, sink, final)
             return 0
         if stopping.is_set() and not any((run_dir / "ranks").glob("*.error")):
             # Stopped before the ranks trained (at the rendezvous, say): nothing new to save.

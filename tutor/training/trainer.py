@@ -28,6 +28,7 @@ from tutor.training.checkpoint import (
     CheckpointError,
     Position,
     SaveRecord,
+    checkpoint_from_bytes,
     load_checkpoint,
     restore,
 )
@@ -103,7 +104,7 @@ def train(
     config.validate()
     began = time.perf_counter()
 
-    state = load_checkpoint(checkpoint_path) if resume and checkpoint_path.is_file() else None
+    state = _resume_state(checkpoint_path, context) if resume else None
     try:
         job = prepare(config, sink, stop, state.get("transfer_base") if state else None)
     except StopRequested as exc:
@@ -136,6 +137,20 @@ def train(
         extra["world_size"] = job.ranks.world_size
     checkpointer = Checkpointer(checkpoint_path, extra, saves)
     return fit(job, position, checkpointer, sink, stop, began, on_step)
+
+
+def _resume_state(path: Path, context: RankContext | None) -> dict[str, Any] | None:
+    """The checkpoint a resume starts from (None: there is none, so it starts afresh).
+
+    With several ranks rank 0 reads it and every rank gets its bytes: the other machines of a
+    multi-machine run hold no checkpoint, and every rank must start from the same one.
+    """
+    if context is None or not context.info.distributed:
+        return load_checkpoint(path) if path.is_file() else None
+    from tutor.distributed.runtime import file_from_main
+
+    blob = file_from_main(path, context)
+    return checkpoint_from_bytes(blob, path) if blob is not None else None
 
 
 def prepare(
