@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -103,6 +104,12 @@ def test_two_ranks_match_one_process_with_the_same_global_batch(
     assert main(["runs", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)["runs"]
     assert listed[0]["world_size"] == 2
+    # runs show: the speed of all ranks together and of one.
+    assert main(["runs", "show", "last"]) == 0
+    shown = capsys.readouterr().out
+    assert "device cpu" in shown and ", 2 ranks" in shown
+    speed = next(line for line in shown.splitlines() if line.startswith("  speed "))
+    assert re.fullmatch(r"  speed [\d,]+ samples/s \(2 ranks × [\d,]+\) at step [\d,]+", speed)
 
 
 def test_two_nodes_on_one_machine_train_together(

@@ -99,3 +99,10 @@ def test_keep_on_resume_drops_what_came_after_the_checkpoint() -> None:
     assert not ev.keep_on_resume(epoch, step=26, next_epoch=2)
     assert ev.keep_on_resume(ev.Notice("x"), step=0, next_epoch=1)
     assert not ev.keep_on_resume(ev.Done(2, 26, 1.0, 1.0, 0.5, 1.0, "/c"), step=26, next_epoch=3)
+
+
+def test_a_step_tells_its_speed_per_rank_and_in_all() -> None:
+    step = ev.Step(1, 10, 10, 50, 0.5, [0.5], 1234.4, 2.0)
+    assert step.rate() == "1,234 samples/s"
+    assert step.rate(1) == "1,234 samples/s"
+    assert step.rate(4) == "4,938 samples/s (4 ranks × 1,234)"

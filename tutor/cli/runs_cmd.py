@@ -101,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  device {summary.device}{ranks}")
         if summary.unsaved is not None:
             print(f"  {summary.unsaved.message}")
+        last_step = next((e for e in reversed(events) if isinstance(e, ev.Step)), None)
+        if last_step is not None:
+            print(f"  speed {last_step.rate(summary.world_size)} at step {last_step.step:,}")
         for event in events:
             if isinstance(event, ev.Epoch):
                 print(

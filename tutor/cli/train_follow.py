@@ -34,6 +34,7 @@ class _Printer:
         self.steps_per_epoch = 1
         self.batch_size = batch_size
         self.bar_shown = False
+        self.world_size: int | None = None
 
     def _clear_bar(self) -> None:
         if self.bar_shown:
@@ -46,6 +47,7 @@ class _Printer:
             print(f"Note: {event.message}")
         elif isinstance(event, ev.Start):
             self.epochs, self.steps_per_epoch = event.epochs, event.steps_per_epoch
+            self.world_size = event.world_size
             ranks = ""
             if event.world_size:
                 ranks = (
@@ -79,7 +81,7 @@ class _Printer:
         line = (
             f"\repoch {event.epoch}/{self.epochs} [{'#' * filled}{'.' * (bar_width - filled)}]"
             f" {100 * event.step / max(1, total):3.0f}%  loss {event.train_loss:.3f}"
-            f"  {event.samples_per_s:,.0f} samples/s  ETA {clock(eta)}"
+            f"  {event.rate(self.world_size)}  ETA {clock(eta)}"
         )
         print(line[: self.width - 1], end="", flush=True)
         self.bar_shown = True

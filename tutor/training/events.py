@@ -116,9 +116,16 @@ class Step:
     steps_per_epoch: int
     train_loss: float
     losses: list[float]
-    samples_per_s: float
+    samples_per_s: float  # on one rank: with several ranks, rank 0's
     time: float
     at: float | None = field(default=None, metadata=_OPTIONAL)
+
+    def rate(self, world_size: int | None = None) -> str:
+        """``1,234 samples/s``; with several ranks ``2,468 samples/s (2 ranks × 1,234)``."""
+        if not world_size or world_size < 2:
+            return f"{self.samples_per_s:,.0f} samples/s"
+        total = self.samples_per_s * world_size
+        return f"{total:,.0f} samples/s ({world_size} ranks × {self.samples_per_s:,.0f})"
 
 
 @dataclass
