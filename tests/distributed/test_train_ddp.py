@@ -120,10 +120,11 @@ def test_two_nodes_on_one_machine_train_together(
     nodes = ["--nnodes", "2", "--nproc-per-node", "1", "--rdzv-endpoint", endpoint]
     assert main([*common, *nodes, "--node-rank", "0", "--detach"]) == 0
     node0 = runs.find_run(capsys.readouterr().out.strip())
-    assert main([*common, *nodes, "--node-rank", "1", "--detach"]) == 0
-    node1 = runs.find_run(capsys.readouterr().out.strip())
-    for run_dir in (node0, node1):
-        wait_for(lambda d=run_dir: runs.run_state(d)[0] != "running", f"{run_dir.name} to end")
+    # Node 1 in the foreground: it says where the progress is, and waits for the end.
+    assert main([*common, *nodes, "--node-rank", "1"]) == 0
+    assert "This machine is node 1 of 2" in capsys.readouterr().err
+    node1 = next(run.path for run in runs.list_runs() if run.path != node0)
+    wait_for(lambda: runs.run_state(node0)[0] != "running", "node 0 to end")
     assert runs.run_state(node0)[0] == "done", (node0 / "log").read_text()[-2000:]
     state, message = runs.run_state(node1)
     assert state == "done" and "node 0" in message

@@ -275,6 +275,14 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
+    if launch is not None and launch.options.node_rank != 0 and not args.json:
+        options = launch.options
+        print(
+            f"This machine is node {options.node_rank} of {options.nnodes}: its ranks train with "
+            "the others, and node 0 shows the progress and keeps the metrics and checkpoints. "
+            "This command waits for the run to end.",
+            file=sys.stderr,
+        )
     if echo is None:
         return follow(
             run_dir, args.json, resumed_at=started_at if args.resume else None, history=history
