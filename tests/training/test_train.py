@@ -138,6 +138,33 @@ def test_damaged_checkpoint_names_the_file(tmp_path: Path) -> None:
         checkpoint.load_checkpoint(path)
 
 
+def test_a_checkpoint_read_from_bytes_is_checked_like_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "last.pt"
+    train(tiny(epochs=1), path, ListSink())
+    state = checkpoint.checkpoint_from_bytes(path.read_bytes(), path)
+    assert state["epoch"] == 2 and state.keys() == checkpoint.load_checkpoint(path).keys()
+    with pytest.raises(checkpoint.CheckpointError, match=f"{path} cannot be read"):
+        checkpoint.checkpoint_from_bytes(path.read_bytes()[:200], path)
+
+
+def test_gpu_random_states_restore_onto_the_gpus_this_machine_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "last.pt"
+    train(tiny(epochs=1), path, ListSink())
+    state = checkpoint.load_checkpoint(path)
+    written_on_four = [torch.full((16,), i, dtype=torch.uint8) for i in range(4)]
+    state["cuda_rng"] = written_on_four
+    restored: list[tuple[int, int]] = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: restored.append((i, int(s[0]))))
+    model = models.build_model("mlp")
+    optimizer = torch.optim.Adam(model.parameters())
+    checkpoint.restore(state, path, model, optimizer, torch.Generator())
+    assert restored == [(0, 0), (1, 1)]  # two GPUs here: theirs, not an IndexError
+
+
 def test_checkpoint_of_another_model_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "last.pt"
     train(tiny(epochs=1), path, ListSink())

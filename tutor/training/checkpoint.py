@@ -102,7 +102,9 @@ def restore(
     shuffle.set_state(state["shuffle_rng"])
     torch.set_rng_state(state["torch_rng"])
     if state.get("cuda_rng") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda_rng"])
+        # One state per GPU the writer saw: a machine with fewer GPUs restores the ones it has.
+        for index, gpu_state in enumerate(state["cuda_rng"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(gpu_state, index)
     return Position(
         epoch=state["epoch"],
         step_in_epoch=state["step_in_epoch"],
