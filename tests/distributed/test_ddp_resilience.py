@@ -89,7 +89,14 @@ def test_a_killed_supervisor_leaves_no_rank_behind_and_the_run_resumes(
     assert len(below) == 3, below  # torchrun and two ranks
 
     os.kill(supervisor, signal.SIGKILL)
-    wait_for(lambda: ended(run_dir), "the ranks to end the run themselves")
+    seen = set()
+
+    def watched_until_ended() -> bool:
+        seen.add(runs.run_state(run_dir)[0])
+        return ended(run_dir)
+
+    wait_for(watched_until_ended, "the ranks to end the run themselves")
+    assert seen == {"running", "stopped"}  # never "failed" while the ranks were saving
     state, message = runs.run_state(run_dir)
     assert state == "stopped", (run_dir / "log").read_text()[-2000:]
     assert message.startswith(f"The run lost its supervisor (pid {supervisor})"), message

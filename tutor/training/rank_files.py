@@ -11,7 +11,9 @@ first for its own reasons (a rank that only lost its partners is an echo, not th
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,10 +68,29 @@ def read_launch(run_dir: Path) -> RunLaunch | None:
 
 
 def mark_started(run_dir: Path, rank: int) -> None:
-    """Note that torchrun started ``rank`` (the rendezvous worked)."""
+    """Note that torchrun started ``rank`` (the rendezvous worked), and the rank's pid."""
     folder = run_dir / ERRORS_DIR
     folder.mkdir(exist_ok=True)
-    (folder / f"{rank}.started").touch()
+    atomic_write_text(folder / f"{rank}.started", str(os.getpid()))
+
+
+def ranks_running(run_dir: Path) -> bool:
+    """Whether a rank of this run still runs (Linux: by ``/proc``; elsewhere always False).
+
+    A run whose supervisor died is still running while its ranks save and end it themselves.
+    """
+    folder = run_dir / ERRORS_DIR
+    if not Path("/proc/self").is_dir() or not folder.is_dir():
+        return False
+    for path in folder.glob("*.started"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(path.read_text() or "0")
+            proc = Path(f"/proc/{pid}")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            # The pid is this run's rank, not a recycled one: its command line names the run.
+            if pid and state != "Z" and run_dir.name.encode() in (proc / "cmdline").read_bytes():
+                return True
+    return False
 
 
 def write_rank_error(run_dir: Path, rank: int, message: str, echo: bool) -> None:

@@ -225,6 +225,11 @@ def run_state(run_dir: Path) -> tuple[str, str]:
         fresh = beat is not None and time.time() - beat < HEARTBEAT_STALE_S
         if Path("/proc/self").is_dir() or fresh:
             return "running", ""
+    if (run_dir / "launch.json").is_file():
+        from tutor.training.rank_files import ranks_running
+
+        if ranks_running(run_dir):  # its supervisor died: the ranks save and end it themselves
+            return "running", ""
     if pid is None:
         return "failed", "It never started."
     return (
