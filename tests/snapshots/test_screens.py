@@ -225,6 +225,7 @@ def test_training_step_offering_all_gpus(
 ) -> None:
     """On a simulated server with 4 GPUs the step offers a run on all of them (F6)."""
     monkeypatch.setattr(hardware, "probe", probe_of(gpu_report(4)))
+    monkeypatch.setattr(hardware, "gpu_device_files", lambda: 4)
 
     async def before(pilot: Pilot[Any]) -> None:
         pilot.app.open_step("fashion-mnist.train")  # type: ignore[attr-defined]

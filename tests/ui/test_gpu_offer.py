@@ -69,8 +69,10 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def on_machine(monkeypatch: pytest.MonkeyPatch, gpus: int) -> CountingProbe:
+    """A machine with ``gpus`` GPUs: as many device files, and a probe that finds them."""
     probe = CountingProbe(gpu_report(gpus))
     monkeypatch.setattr(hardware, "probe", probe)
+    monkeypatch.setattr(hardware, "gpu_device_files", lambda: gpus)
     return probe
 
 
@@ -129,13 +131,28 @@ async def test_no_offer_without_several_gpus_or_with_another_device(
         await pilot.press("f6")
         await pilot.pause()
         assert started == [] and runs.list_runs() == []
-    # A device setting that leaves no room for the offer does not even start the probe.
-    assert probe.calls == (0 if device in ("cpu", "mps", "cuda:1") else 1)
+    # No probe (no torch import) where no offer can come of it: the setting leaves no room for
+    # it, or the device files show fewer than two GPUs.
+    assert probe.calls == (0 if device in ("cpu", "mps", "cuda:1") or gpus < 2 else 1)
+
+
+async def test_without_device_files_to_count_the_probe_decides(
+    monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    # WSL, or a system whose files say nothing: the probe runs and finds the GPUs.
+    probe = on_machine(monkeypatch, 2)
+    monkeypatch.setattr(hardware, "gpu_device_files", lambda: None)
+    app = panel_app("auto", db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = await settled(app, pilot)
+        assert panel.query_one("#training-step-gpus", Button).display
+    assert probe.calls == 1
 
 
 async def test_the_probe_runs_once_per_app_and_a_failed_one_offers_nothing(
     monkeypatch: pytest.MonkeyPatch, db: Any
 ) -> None:
+    on_machine(monkeypatch, 2)
     failing = CountingProbe(None)
     monkeypatch.setattr(hardware, "probe", failing)
     app = panel_app(None, db)

@@ -4,7 +4,8 @@ The probe (``python -m tutor.devices.probe_process``, via ``report_data.run_prob
 and starts CUDA in a child, which takes seconds: screens run it in a thread worker and keep its
 report here, so the devices screen shows it at once when reopened and a lesson's training step
 knows how many GPUs it could train on without asking again. ``probe`` is the one function that
-runs it (tests replace it with a simulated machine).
+runs it (tests replace it with a simulated machine). Before probing for GPUs, ``may_have_gpus``
+looks at the device files, so a machine without several GPUs never pays for a torch import.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from tutor.devices.availability import gpu_device_files
 
 Probe = Callable[[threading.Event], dict[str, Any]]
 
@@ -26,6 +29,12 @@ def probe(cancel: threading.Event) -> dict[str, Any]:
     from tutor.devices.report_data import run_probe
 
     return run_probe(cancel=cancel)
+
+
+def may_have_gpus(count: int) -> bool:
+    """Whether a probe could find ``count`` GPUs: False only where the device files rule it out."""
+    seen = gpu_device_files()
+    return seen is None or seen >= count
 
 
 def last_report() -> dict[str, Any] | None:

@@ -5,8 +5,9 @@ panel then shows how the step's latest run went, and marks the step solved once 
 step's target training loss.
 
 On a machine with two CUDA GPUs or more (from the device probe, run in a thread worker when no
-report is known yet) and the device setting ``auto`` or ``cuda``, a second button trains the step
-on all of them: one rank per GPU under torchrun, keeping the step's global batch.
+report is known yet and the device files show several GPUs) and the device setting ``auto`` or
+``cuda``, a second button trains the step on all of them: one rank per GPU under torchrun,
+keeping the step's global batch.
 """
 
 from __future__ import annotations
@@ -180,7 +181,12 @@ class TrainingStepPanel(Widget):
         self.set_interval(REFRESH_S, self.refresh_runs)
         self.take_focus()
         self._update_offer()
-        if self._wants_gpus() and hardware.last_report() is None and not hardware.probe_failed():
+        if (
+            self._wants_gpus()
+            and hardware.last_report() is None
+            and not hardware.probe_failed()
+            and hardware.may_have_gpus(2)  # else no offer is possible: no torch import for it
+        ):
             self._probe_hardware()
 
     def on_unmount(self) -> None:
