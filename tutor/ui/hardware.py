@@ -55,9 +55,3 @@ def remember_failure() -> None:
 def probe_failed() -> bool:
     """True when the last probe failed and none has succeeded since."""
     return _failed and _report is None
-
-
-def forget() -> None:
-    """No report, no failure: as at the app's start."""
-    global _report, _failed
-    _report, _failed = None, False

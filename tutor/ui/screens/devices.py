@@ -3,8 +3,8 @@
 The report comes from ``python -m tutor.devices.probe_process`` run by a thread worker (group
 "devices"): CUDA's first start can take seconds and this process never imports torch. A loading
 indicator shows meanwhile; f5 (or ctrl+r) probes again. The last report is kept for the process
-(``tutor.ui.hardware``), so reopening the screen shows it at once. The device setting (auto, cpu, cuda,
-cuda:N, mps) is stored with ``app.db.set_setting("device", ...)``; training reads it.
+(``tutor.ui.hardware``), so reopening the screen shows it at once. The device setting (auto, cpu,
+cuda, cuda:N, mps) is stored with ``app.db.set_setting("device", ...)``; training reads it.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ class TrainingStepPanel(Widget):
         super().__init__(id=id)
         self.step = step
         self.step_runs: list[runs.RunInfo] = []
-        # The run on all GPUs this machine offers now (None: no offer), and the label it has.
+        # The run on all GPUs this machine offers now (its config and launch; None: no offer).
         self.gpu_plan: tuple[TrainConfig, RunLaunch] | None = None
         self._cancel_probe = threading.Event()
 
