@@ -19,13 +19,14 @@ from helpers.waiting import wait_until
 from textual.widgets import Button, Static
 from textual.widgets._footer import FooterKey
 
+from tutor.distributed.launch import LaunchOptions
 from tutor.kernel import Kernel
 from tutor.lessons import load_catalog
 from tutor.lessons.model import TrainingStep
 from tutor.training import events as ev
 from tutor.training import runs
 from tutor.training.config import TrainConfig
-from tutor.training.rank_files import read_launch
+from tutor.training.rank_files import RunLaunch, read_launch, write_launch
 from tutor.ui import hardware
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.training import TrainingScreen
@@ -298,8 +299,6 @@ def four_rank_run(with_start: bool) -> Path:
     config = TrainConfig(model="mlp", epochs=1, batch_size=16, step_id="fashion-mnist.train-it")
     plan = all_gpus_plan(make_step(), "auto", 4)
     assert plan is not None
-    from tutor.training.rank_files import write_launch
-
     run_dir = runs.create_run(config)
     write_launch(run_dir, plan[1])
     if with_start:
@@ -351,3 +350,32 @@ async def test_train_again_keeps_the_ranks(started: list[Path]) -> None:
         launch = read_launch(started[0])
         assert launch is not None and launch.world_size == 4 and launch.device_type == "cuda"
         assert json.loads((started[0] / "config.json").read_text())["batch_size"] == 16
+
+
+@pytest.mark.slow
+async def test_a_run_on_several_ranks_started_in_the_app_trains_under_torchrun(
+    tiny_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app's own path, for real: start_run writes launch.json, runs.start starts the torchrun
+    # supervisor, two gloo ranks train (no GPU here), and the screen follows rank 0's metrics.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    config = TrainConfig(model="mlp", epochs=1, batch_size=5, device="cpu", step_id="x.train")
+    first = runs.create_run(config)
+    write_launch(first, RunLaunch(LaunchOptions(nproc_per_node=2), "cpu"))
+    (first / "state.json").write_text(json.dumps({"state": "stopped", "message": ""}))
+    app = HostApp(lambda: TrainingScreen(first.name))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")  # train again: a new run on as many ranks
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, TrainingScreen) and app.screen.run_id != first.name,
+            "the new run's screen",
+        )
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        await wait_until(pilot, lambda: screen.state != "running", "the run to end")
+        log = (screen.run_dir / "log").read_text()[-2000:]
+        assert screen.state == "done", log
+        assert screen.start_info is not None and screen.start_info.world_size == 2
+        assert "2 ranks, global batch 10" in info_text(screen)
