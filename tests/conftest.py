@@ -41,6 +41,21 @@ def tutor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def simulated_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's device probe answers at once for a machine without CUDA (and no GPU device
+    files), and nothing is known of the hardware when a test starts; a test that wants GPUs
+    replaces ``hardware.probe`` and ``hardware.gpu_device_files``."""
+    from helpers.machines import cpu_report, probe_of
+
+    from tutor.ui import hardware
+
+    monkeypatch.setattr(hardware, "probe", probe_of(cpu_report()))
+    monkeypatch.setattr(hardware, "gpu_device_files", lambda: 0)
+    monkeypatch.setattr(hardware, "_report", None)
+    monkeypatch.setattr(hardware, "_failed", False)
+
+
+@pytest.fixture(autouse=True)
 def no_template_left_asked_for() -> Iterator[None]:
     """A test that runs the app's entry point asks for the warm template: later tests ask none."""
     yield

@@ -5,13 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import pytest
 from helpers.apps import HostApp
 from textual.app import App
 from textual.widgets import LoadingIndicator, Select, Static
 
 from tutor.store import open_database
-from tutor.ui.screens import devices as devices_module
 from tutor.ui.screens.devices import SETTING_KEY, DevicesScreen, choices_for
 
 GIB = 2**30
@@ -61,11 +59,6 @@ class FakeProbe:
         if self.error:
             raise RuntimeError(self.error)
         return self.report
-
-
-@pytest.fixture(autouse=True)
-def no_cached_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(devices_module, "_last_report", None)
 
 
 def screen_text(app: App[None]) -> str:

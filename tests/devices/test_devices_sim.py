@@ -6,6 +6,7 @@ torch.cuda and torch.version are monkeypatched on the real torch module, so ``ga
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,8 +14,14 @@ import pytest
 import torch
 
 from tutor.devices import DeviceError
-from tutor.devices.availability import CPU_ONLY_BUILD, NO_DEVICE, NO_DRIVER, cuda_status
-from tutor.devices.report_data import gather
+from tutor.devices.availability import (
+    CPU_ONLY_BUILD,
+    NO_DEVICE,
+    NO_DRIVER,
+    cuda_status,
+    gpu_device_files,
+)
+from tutor.devices.report_data import cuda_gpu_count, gather
 from tutor.devices.report_text import cudnn_text, report_text
 from tutor.devices.select import available_choices, describe_device, parse_spec, resolve_device
 
@@ -115,6 +122,38 @@ def test_gpus_are_listed_with_memory(monkeypatch: pytest.MonkeyPatch, gpus: int)
     assert "NVIDIA Test GPU 0, compute capability 9.0, 132 multiprocessors" in text
     assert "80.0 GiB total, 70.0 GiB free" in text
     assert "cuDNN 9.1.0" in text
+
+
+@pytest.mark.parametrize(
+    ("gpus", "broken", "counted"), [(4, None, 4), (1, None, 1), (0, None, 0), (2, "properties", 0)]
+)
+def test_the_gpus_training_can_use_are_counted_from_the_report(
+    monkeypatch: pytest.MonkeyPatch, gpus: int, broken: str | None, counted: int
+) -> None:
+    # What the training step's offer to train on all GPUs counts: a broken CUDA counts none.
+    simulate(monkeypatch, gpus, broken=broken)
+    assert cuda_gpu_count(report_for()) == counted
+    assert cuda_gpu_count({"cuda_available": True, "gpu_count": "many"}) == 0
+
+
+def test_gpu_device_files_bound_the_gpus_without_torch(tmp_path: Path) -> None:
+    nvidia = tmp_path / "nvidia"
+    nvidia.mkdir()
+    for name in ("nvidia0", "nvidia1", "nvidia2", "nvidia3", "nvidiactl", "nvidia-uvm"):
+        (nvidia / name).touch()
+    (nvidia / "nvidia-caps").mkdir()
+    assert gpu_device_files(nvidia) == 4
+    amd = tmp_path / "amd"
+    (amd / "dri").mkdir(parents=True)
+    for name in ("kfd", "dri/renderD128", "dri/renderD129", "dri/card0"):
+        (amd / name).touch()
+    assert gpu_device_files(amd) == 2
+    (amd / "kfd").unlink()
+    assert gpu_device_files(amd) == 0  # render nodes without ROCm's kfd: a display, not compute
+    wsl = tmp_path / "wsl"
+    wsl.mkdir()
+    (wsl / "dxg").touch()
+    assert gpu_device_files(wsl) is None  # WSL's GPUs all sit behind /dev/dxg: the probe decides
 
 
 def test_mps_is_picked_when_there_is_no_cuda(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,10 @@ from tutor.distributed.launch import (
     check_options,
     check_resume,
     parse_endpoint,
+    per_rank_batch,
     torchrun_command,
 )
+from tutor.training.rank_files import RunLaunch, all_gpus_launch, plan_launch
 
 
 def sentence(options: LaunchOptions, device: str = "auto", gpus: int = 0) -> str:
@@ -107,3 +109,35 @@ def test_rank_variables() -> None:
     with pytest.raises(DistributedError, match="WORLD_SIZE should be a whole number"):
         rank_info({"WORLD_SIZE": "two"})
     assert (backend_for("cuda"), backend_for("cpu")) == ("nccl", "gloo")
+
+
+def test_the_gpus_are_counted_only_for_sound_options() -> None:
+    counted: list[str] = []
+
+    def count() -> int:
+        counted.append("asked")
+        return 2
+
+    with pytest.raises(DistributedError, match="--nproc-per-node must be at least 1"):
+        plan_launch(LaunchOptions(0), "cuda", count)
+    assert counted == []  # counting starts CUDA in a child: not for options that cannot work
+    launch = plan_launch(LaunchOptions(2), "auto", count)
+    assert launch == RunLaunch(LaunchOptions(2), "cuda") and counted == ["asked"]
+    with pytest.raises(DistributedError, match="needs 4 GPUs, but this machine has 2 GPUs"):
+        plan_launch(LaunchOptions(4), "cuda", count)
+
+
+def test_all_gpus_means_one_rank_per_gpu_where_the_setting_allows_it() -> None:
+    launch = all_gpus_launch("auto", 4)
+    assert launch == RunLaunch(LaunchOptions(nproc_per_node=4), "cuda")
+    assert all_gpus_launch("CUDA", 2) == RunLaunch(LaunchOptions(nproc_per_node=2), "cuda")
+    for device in ("cpu", "mps", "cuda:1"):
+        assert all_gpus_launch(device, 4) is None
+    assert all_gpus_launch("auto", 1) is None and all_gpus_launch("cuda", 0) is None
+
+
+def test_the_per_rank_batch_keeps_the_global_batch() -> None:
+    assert per_rank_batch(64, 4) == 16
+    assert per_rank_batch(50, 4) == 13  # rounded up: a global batch of 52, never less than asked
+    assert per_rank_batch(64, 1) == 64
+    assert per_rank_batch(3, 8) == 1

@@ -42,8 +42,7 @@ def fixed_screen(monkeypatch: pytest.MonkeyPatch) -> None:
     # A blinking cursor is on or off by chance when the picture is taken: keep it on.
     monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
-    # The devices screen keeps the last report for the process: every test starts without one.
-    monkeypatch.setattr("tutor.ui.screens.devices._last_report", None)
+    # The app's last device report starts empty, and the probe is simulated (tests/conftest.py).
 
 
 @pytest.fixture

@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from helpers.machines import gpu_report, probe_of
 from helpers.waiting import wait_until
 from snapshot_inputs import DONE_RUN, T0
 from textual.containers import ScrollableContainer
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
+from tutor.ui import hardware
 from tutor.ui.app import TutorApp
 from tutor.ui.dialogs.term import TermDialog
 from tutor.ui.screens.devices import DevicesScreen
@@ -213,6 +215,22 @@ def test_training_step(
         pilot.app.open_step("fashion-mnist.train")  # type: ignore[attr-defined]
 
     assert shot(snap_compare, size, before)
+
+
+def test_training_step_offering_all_gpus(
+    snap_compare: Compare,
+    fixed_runs: list[str],
+    no_kernel: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a simulated server with 4 GPUs the step offers a run on all of them (F6)."""
+    monkeypatch.setattr(hardware, "probe", probe_of(gpu_report(4)))
+    monkeypatch.setattr(hardware, "gpu_device_files", lambda: 4)
+
+    async def before(pilot: Pilot[Any]) -> None:
+        pilot.app.open_step("fashion-mnist.train")  # type: ignore[attr-defined]
+
+    assert shot(snap_compare, WIDE, before)
 
 
 @pytest.mark.parametrize("size", BOTH)

@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers.apps import HostApp
 from textual.widgets import Static
 
@@ -24,7 +23,6 @@ from tutor.store.db import Database
 from tutor.training.config import TrainConfig
 from tutor.training.runs import RunInfo
 from tutor.training.setup import cpu_device_text
-from tutor.ui.screens import devices as devices_module
 from tutor.ui.screens.devices import DevicesScreen
 from tutor.ui.screens.quiz import QuizApp, QuizScreen
 from tutor.ui.widgets.training_step import step_runs_text
@@ -170,10 +168,7 @@ def test_devices_and_training_say_threads_and_cores_alike() -> None:
     assert "2 threads" not in text and "torch uses" not in text
 
 
-async def test_the_devices_screen_says_what_training_takes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The screen keeps its last report for the process: start without one, leave none behind.
-    monkeypatch.setattr(devices_module, "_last_report", None)
-
+async def test_the_devices_screen_says_what_training_takes() -> None:
     app = HostApp(lambda: DevicesScreen(probe=lambda cancel: dict(CPU_REPORT)))
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()

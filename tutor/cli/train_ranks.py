@@ -51,13 +51,8 @@ def _gpu_count(device: str) -> int:
 def launch_for(args: argparse.Namespace, config: Any, run_dir: Path | None) -> Any:
     """The run's ``RunLaunch`` (None: one process); ``run_dir`` is the run being resumed."""
     from tutor.distributed.env import DistributedError
-    from tutor.distributed.launch import (
-        LaunchOptions,
-        check_endpoint_free,
-        check_options,
-        check_resume,
-    )
-    from tutor.training.rank_files import RunLaunch, read_launch
+    from tutor.distributed.launch import LaunchOptions, check_resume
+    from tutor.training.rank_files import plan_launch, read_launch
 
     given = any(getattr(args, name, None) is not None for name in _NAMES)
     saved = read_launch(run_dir) if run_dir is not None else None
@@ -75,9 +70,7 @@ def launch_for(args: argparse.Namespace, config: Any, run_dir: Path | None) -> A
             options = saved.options  # a resume keeps its processes
         else:
             return None
-        check_options(options, "cpu", 0)  # the counts and the endpoint first: no GPU count needed
-        device_type = check_options(options, config.device, _gpu_count(config.device))
-        check_endpoint_free(options)
+        # The counts and the endpoint are checked before the GPUs are counted in a child.
+        return plan_launch(options, config.device, lambda: _gpu_count(config.device))
     except DistributedError as exc:
         raise UsageError(str(exc)) from exc
-    return RunLaunch(options, device_type)

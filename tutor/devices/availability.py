@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 CPU_ONLY_BUILD = "this PyTorch is a CPU-only build"
@@ -53,6 +55,27 @@ def driver_loadable() -> bool | None:
             continue
         return True
     return False
+
+
+_NVIDIA_GPU_NODE = re.compile(r"nvidia\d+")
+
+
+def gpu_device_files(dev: Path = Path("/dev")) -> int | None:
+    """GPUs the operating system shows as device files, counted without torch or a driver call.
+
+    NVIDIA's driver makes ``/dev/nvidiaN`` per GPU (``nvidiactl``, ``nvidia-uvm`` are not GPUs);
+    AMD's ROCm makes a render node per GPU beside ``/dev/kfd``. None where files tell nothing:
+    not Linux, or WSL, whose GPUs all sit behind ``/dev/dxg``. A cheap bound before the probe:
+    CUDA can see fewer GPUs (``CUDA_VISIBLE_DEVICES``), never more.
+    """
+    if not sys.platform.startswith("linux") or (dev / "dxg").exists():
+        return None
+    try:
+        nvidia = sum(1 for path in dev.iterdir() if _NVIDIA_GPU_NODE.fullmatch(path.name))
+        amd = len(list((dev / "dri").glob("renderD*"))) if (dev / "kfd").exists() else 0
+    except OSError:
+        return None
+    return max(nvidia, amd)
 
 
 def _built_with_gpu(torch: Any) -> bool:

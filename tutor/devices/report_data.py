@@ -127,6 +127,16 @@ def gather(
     }
 
 
+def cuda_gpu_count(report: Mapping[str, Any]) -> int:
+    """The GPUs a report says CUDA can use now: 0 when CUDA is absent, broken or unavailable."""
+    if not report.get("cuda_available"):
+        return 0
+    try:
+        return max(0, int(report.get("gpu_count") or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def collect() -> dict[str, Any]:
     """Gather the report in this process (imports torch): what the probe child runs."""
     import torch

@@ -115,6 +115,15 @@ def check_options(options: LaunchOptions, device: str = "auto", gpu_count: int =
     return kind
 
 
+def per_rank_batch(global_batch: int, world_size: int) -> int:
+    """The batch each rank takes so that ``world_size`` ranks keep ``global_batch`` (rounded up).
+
+    A run on several devices that keeps a single device's global batch takes the same number of
+    steps per epoch, so its losses, goal and learning rate compare with the single run's.
+    """
+    return max(1, -(-global_batch // max(1, world_size)))
+
+
 def check_endpoint_free(options: LaunchOptions) -> None:
     """On node 0 with a local endpoint, fail at once when its port is taken (not after a timeout)."""
     if not options.rdzv_endpoint or options.node_rank != 0:

@@ -15,12 +15,13 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from tutor.atomic import atomic_write_text
-from tutor.distributed.launch import LaunchOptions
+from tutor.distributed.launch import LaunchOptions, check_endpoint_free, check_options
 
 LAUNCH_FILE = "launch.json"
 ERRORS_DIR = "ranks"
@@ -40,6 +41,31 @@ class RunLaunch:
     @property
     def world_size(self) -> int:
         return self.options.world_size
+
+
+def plan_launch(options: LaunchOptions, device: str, gpu_count: Callable[[], int]) -> RunLaunch:
+    """The launch a run folder keeps, once ``options`` are checked for this machine.
+
+    ``device`` is the run's device setting (auto, cpu, cuda, ...); ``gpu_count`` counts this
+    machine's GPUs, asked only once the counts and the endpoint are known to be sound (counting
+    starts CUDA in a child). Raises ``DistributedError`` with one sentence for a launch that
+    cannot work. The command line and the app both build their launches here.
+    """
+    check_options(options, "cpu", 0)
+    device_type = check_options(options, device, gpu_count())
+    check_endpoint_free(options)
+    return RunLaunch(options, device_type)
+
+
+def all_gpus_launch(device: str, gpu_count: int) -> RunLaunch | None:
+    """One rank per GPU of this machine, or None where that is no offer.
+
+    Only with two GPUs or more, and only when the device setting leaves the GPU to the tutor
+    (``auto``) or asks for CUDA; ``cpu``, ``mps`` and one named GPU (``cuda:N``) keep one process.
+    """
+    if gpu_count < 2 or (device or "auto").strip().lower() not in ("auto", "cuda"):
+        return None
+    return plan_launch(LaunchOptions(nproc_per_node=gpu_count), device, lambda: gpu_count)
 
 
 def write_launch(run_dir: Path, launch: RunLaunch) -> None:

@@ -98,8 +98,13 @@ def short_device(device: str) -> str:
 
 def device_cell(run: RunInfo) -> str:
     """A run's device in a table cell, with its world size when several ranks trained it."""
-    device = short_device(run.device)
-    return f"{device}, {run.world_size} ranks" if run.world_size > 1 else device
+    return device_with_ranks(run.device, run.world_size)
+
+
+def device_with_ranks(device: str, world_size: int) -> str:
+    """``cuda:0, 4 ranks``: a device in short, and how many ranks when more than one."""
+    short = short_device(device)
+    return f"{short}, {world_size} ranks" if world_size > 1 else short
 
 
 def checkpoint_path(run_dir: Path) -> Path:

@@ -2,14 +2,14 @@
 
 The report comes from ``python -m tutor.devices.probe_process`` run by a thread worker (group
 "devices"): CUDA's first start can take seconds and this process never imports torch. A loading
-indicator shows meanwhile; f5 (or ctrl+r) probes again. The device setting (auto, cpu, cuda,
-cuda:N, mps) is stored with ``app.db.set_setting("device", ...)``; training reads it.
+indicator shows meanwhile; f5 (or ctrl+r) probes again. The last report is kept for the process
+(``tutor.ui.hardware``), so reopening the screen shows it at once. The device setting (auto, cpu,
+cuda, cuda:N, mps) is stored with ``app.db.set_setting("device", ...)``; training reads it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -24,24 +24,14 @@ from textual.widgets import Label, LoadingIndicator, Select, Static
 from tutor.devices.errors import DeviceError
 from tutor.devices.report_text import auto_text, report_sections, training_cpu_text
 from tutor.devices.select import parse_spec
+from tutor.ui import hardware
+from tutor.ui.hardware import Probe
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
 
 SETTING_KEY = "device"
 DEFAULT_CHOICE = "auto"
 BASE_CHOICES = ("auto", "cpu", "cuda", "mps")
-
-Probe = Callable[[threading.Event], dict[str, Any]]
-
-# The last report, kept for this process: reopening the screen shows it at once (f5 refreshes).
-_last_report: dict[str, Any] | None = None
-
-
-def default_probe(cancel: threading.Event) -> dict[str, Any]:
-    """Run the probe child; the event lets the screen cancel it when it closes."""
-    from tutor.devices.report_data import run_probe
-
-    return run_probe(cancel=cancel)
 
 
 def choices_for(report: dict[str, Any] | None, current: str) -> list[tuple[str, str]]:
@@ -98,7 +88,7 @@ class DevicesScreen(Screen[None]):
 
     def __init__(self, probe: Probe | None = None) -> None:
         super().__init__()
-        self._probe = probe or default_probe
+        self._probe = probe or hardware.probe
         self._cancel = threading.Event()
         self.report: dict[str, Any] | None = None
 
@@ -106,16 +96,17 @@ class DevicesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         current = self._saved_choice()
+        last = hardware.last_report()
         yield TutorHeader()
         with Horizontal(id="device-setting"):
             yield Label("Train on:")
             yield Select(
-                choices_for(_last_report, current),
+                choices_for(last, current),
                 value=current,
                 allow_blank=False,
                 id="device-choice",
             )
-        yield Static(self._setting_note(current, _last_report), id="device-note", markup=False)
+        yield Static(self._setting_note(current, last), id="device-note", markup=False)
         with VerticalScroll(id="device-report"):
             yield LoadingIndicator(id="device-loading")
             yield Static("", id="device-text", markup=False)
@@ -123,8 +114,9 @@ class DevicesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Devices"
-        if _last_report is not None:
-            self._show(_last_report)
+        last = hardware.last_report()
+        if last is not None:
+            self._show(last)
         else:
             self.action_refresh_report()
 
@@ -193,8 +185,7 @@ class DevicesScreen(Screen[None]):
         self.post_message(self.ReportReady(report))
 
     def on_devices_screen_report_ready(self, message: ReportReady) -> None:
-        global _last_report
-        _last_report = message.report
+        hardware.remember(message.report)
         self._show(message.report)
 
     def on_devices_screen_probe_failed(self, message: ProbeFailed) -> None:

@@ -26,6 +26,7 @@ from tutor.training import runs
 from tutor.training.config import TrainConfig
 from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped
 from tutor.training.metrics_follower import MetricsFollower
+from tutor.training.rank_files import RunLaunch, read_launch
 from tutor.ui.run_start import start_run
 from tutor.ui.widgets.footer import FittingFooter
 from tutor.ui.widgets.header import TutorHeader
@@ -87,13 +88,17 @@ def progress_text(
 
 
 def compact_status(
-    status: str, device: str, last_epoch: Epoch | None, width: int = STATUS_WIDTH
+    status: str,
+    device: str,
+    last_epoch: Epoch | None,
+    width: int = STATUS_WIDTH,
+    world_size: int = 1,
 ) -> str:
     """The status line of a short terminal, which also carries what the folded text said."""
     parts = [status]
     if last_epoch and not status.startswith(("running", "epoch")):
         parts.append(f"val accuracy {last_epoch.val_accuracy:.1%}")
-    parts.append(runs.short_device(device))
+    parts.append(runs.device_with_ranks(device, world_size))
     text = " · ".join(parts)
     return text if len(text) <= width else status
 
@@ -114,6 +119,8 @@ class TrainingScreen(Screen[None]):
         self.run_dir = paths.runs_dir() / run_id
         # None until on_mount reads config.json, and for good when it cannot (damaged, deleted).
         self.config: TrainConfig | None = None
+        # How a run on several ranks was launched (None: one process); read with the config.
+        self.launch: RunLaunch | None = None
         self.start_info: Start | None = None
         self.last_step: Step | None = None
         self.last_epoch: Epoch | None = None
@@ -140,6 +147,7 @@ class TrainingScreen(Screen[None]):
         except (OSError, ValueError, TypeError):
             self.query_one("#training-info", Static).update(self._missing_text())
             return
+        self.launch = read_launch(self.run_dir)
         self._show_info()
         self._start_following()
 
@@ -203,6 +211,13 @@ class TrainingScreen(Screen[None]):
             "or resumed; delete it from the runs screen (t, then x twice)."
         )
 
+    @property
+    def world_size(self) -> int:
+        """Ranks training this run: from its start event, or its launch.json before that."""
+        if self.start_info is not None and self.start_info.world_size:
+            return self.start_info.world_size
+        return self.launch.world_size if self.launch is not None else 1
+
     def _show_info(self) -> None:
         config = self.config
         if config is None:
@@ -215,7 +230,11 @@ class TrainingScreen(Screen[None]):
         info.append(f"{config.model}", style="bold")
         info.append(f" on {config.dataset} · {config.hyperparameters()}\n")
         info.append("device: ", style="bold")
-        info.append(device + (f" · {where}" if where else ""))
+        info.append(device)
+        world_size = self.world_size
+        if world_size > 1:  # the config's batch is each rank's
+            info.append(f" · {world_size} ranks, global batch {config.batch_size * world_size}")
+        info.append(f" · {where}" if where else "")
         if self.last_epoch:
             e = self.last_epoch
             info.append(
@@ -250,7 +269,7 @@ class TrainingScreen(Screen[None]):
             status += f" · epoch {self.last_epoch.epoch}/{config.epochs}"
         if self.has_class("-compact"):
             device = self.start_info.device if self.start_info else ""
-            status = compact_status(status, device, self.last_epoch, width)
+            status = compact_status(status, device, self.last_epoch, width, world_size)
         self.query_one("#training-status", Static).update(status)
         lines = self.notices[-2:]
         if self.state_message:  # why it failed or stopped, or what a finished run did not save
@@ -304,8 +323,16 @@ class TrainingScreen(Screen[None]):
         """A new run with the same settings, shown in place of this one."""
         if self._unusable() or self.config is None:
             return
+        if self.launch is not None and self.launch.options.nnodes > 1:
+            self.notify(
+                "This run trained on several machines: start it again with `pytorch-tutor "
+                "train` on each of them.",
+                severity="warning",
+            )
+            return
         config = TrainConfig.from_dict(self.config.to_dict())
-        run_dir = start_run(self, config=config)
+        # A run on several ranks trains again on as many, with the same per-rank batch.
+        run_dir = start_run(self, config=config, launch=self.launch)
         if run_dir is None:
             return
         self._cancel.set()
