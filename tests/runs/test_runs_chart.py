@@ -183,6 +183,13 @@ def test_status_line_fits_80_columns() -> None:
     worst = progress_text(100, 100, 9_999_999, 10_000_000, 2_500_000.0, 1)
     assert len(worst) <= STATUS_WIDTH == 78
     assert "1:23:20" in progress_text(1, 1, 0, 5000, 1.0, 1)  # hours shown as h:mm:ss
+    # Four ranks: the speed in all and per rank; ETA from one rank's steps (each runs them all).
+    assert progress_text(1, 2, 958, 4690, 7972.0, 64, world_size=4) == (
+        "epoch 1/2 · step 958/4,690 · 31,888/s (4 ranks × 7,972) · ETA 0:29"
+    )
+    narrow = progress_text(1, 2, 958, 4690, 7972.0, 64, width=56, world_size=4)
+    assert narrow == "epoch 1/2 · step 958/4,690 · 31,888/s · ETA 0:29"
+    assert len(progress_text(100, 100, 9_999_999, 10**7, 2.5e6, 1, world_size=8)) <= 78
 
 
 @pytest.mark.parametrize(

@@ -122,10 +122,16 @@ class Step:
 
     def rate(self, world_size: int | None = None) -> str:
         """``1,234 samples/s``; with several ranks ``2,468 samples/s (2 ranks × 1,234)``."""
-        if not world_size or world_size < 2:
-            return f"{self.samples_per_s:,.0f} samples/s"
-        total = self.samples_per_s * world_size
-        return f"{total:,.0f} samples/s ({world_size} ranks × {self.samples_per_s:,.0f})"
+        return rate_text(self.samples_per_s, world_size)
+
+
+def rate_text(samples_per_s: float, world_size: int | None = None) -> str:
+    """A speed measured on one rank, as all ranks together and one: ``2,468 samples/s (2 ranks
+    × 1,234)``; one process: ``1,234 samples/s``."""
+    if not world_size or world_size < 2:
+        return f"{samples_per_s:,.0f} samples/s"
+    total = samples_per_s * world_size
+    return f"{total:,.0f} samples/s ({world_size} ranks × {samples_per_s:,.0f})"
 
 
 @dataclass

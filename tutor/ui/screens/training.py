@@ -24,7 +24,7 @@ from tutor import paths
 from tutor.durations import clock
 from tutor.training import runs
 from tutor.training.config import TrainConfig
-from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped
+from tutor.training.events import Epoch, Event, Failed, Notice, Start, Step, Stopped, rate_text
 from tutor.training.metrics_follower import MetricsFollower
 from tutor.training.rank_files import RunLaunch, read_launch
 from tutor.ui.run_start import start_run
@@ -73,17 +73,23 @@ def progress_text(
     samples_per_s: float,
     batch_size: int,
     width: int = STATUS_WIDTH,
+    world_size: int = 1,
 ) -> str:
     """The running status line, short enough for an 80-column terminal (78 inside the padding),
-    or for ``width`` columns."""
+    or for ``width`` columns. ``samples_per_s`` and ``batch_size`` are one rank's (each rank runs
+    every step); with several ranks the speed is told in all and per rank."""
     steps_per_s = samples_per_s / max(1, batch_size)
     eta = (total - step) / steps_per_s if steps_per_s else 0.0
-    text = (
-        f"running · epoch {epoch}/{epochs} · step {step:,}/{total:,} · "
-        f"{samples_per_s:,.0f} samples/s · ETA {clock(eta)}"
-    )
-    if len(text) > width:  # long runs, narrow terminals: the words go before the numbers do
-        text = text.replace("running · ", "").replace(" samples/s", "/s")
+    where = f"epoch {epoch}/{epochs} · step {step:,}/{total:,}"
+    all_ranks = rate_text(samples_per_s * world_size).replace(" samples/s", "/s")
+    # Long runs, narrow terminals: the words go before the numbers do, the per-rank speed last.
+    for text in (
+        f"running · {where} · {rate_text(samples_per_s, world_size)} · ETA {clock(eta)}",
+        f"{where} · {rate_text(samples_per_s, world_size).replace(' samples/s', '/s')} · ETA {clock(eta)}",
+        f"{where} · {all_ranks} · ETA {clock(eta)}",
+    ):
+        if len(text) <= width:
+            break
     return text
 
 
@@ -262,6 +268,7 @@ class TrainingScreen(Screen[None]):
                 self.last_step.samples_per_s,
                 config.batch_size,
                 width,
+                self.world_size,
             )
         elif self.state == "done" and total:
             bar.update(progress=total)
