@@ -30,6 +30,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("exercise", "f8 / f9", "reset variables (f8 again: starter code) / check now"),
     ("exercise", "up/down in the >>> line", "REPL history"),
     ("training step", "f5 or ctrl+j / o", "train the lesson model / open the last run"),
+    ("training step", "f6", "train on all GPUs (offered with two or more)"),
     ("training", "s / c / a", "stop / resume / train again"),
     ("runs", "enter / s / c / x x", "open / stop / resume / delete a run"),
     ("devices", "f5 or ctrl+r", "probe the hardware again"),

@@ -150,6 +150,7 @@ class TrainingStepPanel(Widget):
 
     DEFAULT_CSS = """
     TrainingStepPanel { height: auto; }
+    TrainingStepPanel > Vertical { height: auto; }
     TrainingStepPanel #training-step-settings { padding: 0 1; height: auto; }
     TrainingStepPanel #training-step-last { padding: 0 1; height: auto; }
     TrainingStepPanel Horizontal { height: auto; padding: 0 1; }
