@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from helpers.machines import cpu_report
+
 from tutor import paths
 from tutor.atomic import atomic_write_text
 from tutor.training import events as ev
@@ -117,25 +119,5 @@ def write_run(
     return folder
 
 
-CPU_REPORT: dict[str, Any] = {
-    "schema": 1,
-    "python": "3.11.7",
-    "platform": "Linux",
-    "torch": "2.14.1+cpu",
-    "torchvision": "0.29.1",
-    "cuda_version": None,
-    "hip_version": None,
-    "cudnn_version": None,
-    "cuda_available": False,
-    "cuda_reason": "this PyTorch is a CPU-only build",
-    "cuda_error": None,
-    "gpu_count": 0,
-    "gpus": [],
-    "mps_built": False,
-    "mps_available": False,
-    "cpu": {"model": "Test CPU", "logical_cores": 2, "usable_cores": 2, "torch_threads": 2},
-    "auto_device": "cpu",
-    "auto_description": "cpu, 2 threads (auto: no CUDA, since this PyTorch is a CPU-only build)",
-    "fallback": None,
-    "warnings": [],
-}
+# The devices screen's fixed probe: the CPU-only machine every test starts on.
+CPU_REPORT: dict[str, Any] = cpu_report()

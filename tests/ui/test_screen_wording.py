@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.apps import HostApp
+from helpers.machines import cpu_report
 from textual.widgets import Static
 
 from tutor.devices.report_text import auto_text, report_text, training_cpu_text
@@ -144,16 +145,7 @@ def test_switching_mode_keeps_the_unanswered_place(db: Database, glossary: Gloss
 # Threads and cores --------------------------------------------------------------------------
 
 
-CPU_REPORT: dict[str, Any] = {
-    "python": "3.11.7",
-    "torch": "2.14.1",
-    "torchvision": "0.29.1",
-    "cuda_available": False,
-    "cuda_reason": "this PyTorch is a CPU-only build",
-    "cpu": {"model": "Test CPU", "logical_cores": 2, "usable_cores": 2, "torch_threads": 2},
-    "auto_device": "cpu",
-    "auto_description": "cpu, 2 threads (auto: no CUDA, since this PyTorch is a CPU-only build)",
-}
+CPU_REPORT: dict[str, Any] = cpu_report()
 
 
 def test_devices_and_training_say_threads_and_cores_alike() -> None:
