@@ -105,16 +105,16 @@ def ranks_running(run_dir: Path) -> bool:
 
     A run whose supervisor died is still running while its ranks save and end it themselves.
     """
+    from tutor.training.runs import pid_alive
+
     folder = run_dir / ERRORS_DIR
+    # Without /proc a recycled pid cannot be told from this run's rank.
     if not Path("/proc/self").is_dir() or not folder.is_dir():
         return False
     for path in folder.glob("*.started"):
         with contextlib.suppress(OSError, ValueError):
             pid = int(path.read_text() or "0")
-            proc = Path(f"/proc/{pid}")
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            # The pid is this run's rank, not a recycled one: its command line names the run.
-            if pid and state != "Z" and run_dir.name.encode() in (proc / "cmdline").read_bytes():
+            if pid > 0 and pid_alive(pid, run_dir.name):
                 return True
     return False
 

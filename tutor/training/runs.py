@@ -188,8 +188,9 @@ def _read_float(path: Path) -> float | None:
         return None
 
 
-def pid_alive(pid: int) -> bool:
-    """True when ``pid`` is a live (not zombie) run process."""
+def pid_alive(pid: int, run_id: str | None = None) -> bool:
+    """True when ``pid`` is a live (not zombie) run process; of the run ``run_id`` when given
+    (its command line names the run, as a rank's does: only checked where ``/proc`` is)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -206,7 +207,10 @@ def pid_alive(pid: int) -> bool:
                 return False
             # A recycled pid belongs to some other program. A run forked from the template has
             # the template's command line and names itself instead.
-            if any(m.encode() in (proc / "cmdline").read_bytes() for m in _ALIVE_MODULES):
+            cmdline = (proc / "cmdline").read_bytes()
+            if run_id is not None and run_id.encode() not in cmdline:
+                return False
+            if any(m.encode() in cmdline for m in _ALIVE_MODULES):
                 return True
             return (proc / "comm").read_text().strip() == RUN_PROCESS_NAME
         except (OSError, IndexError):
@@ -230,11 +234,10 @@ def run_state(run_dir: Path) -> tuple[str, str]:
         fresh = beat is not None and time.time() - beat < HEARTBEAT_STALE_S
         if Path("/proc/self").is_dir() or fresh:
             return "running", ""
-    if (run_dir / "launch.json").is_file():
-        from tutor.training.rank_files import ranks_running
+    from tutor.training.rank_files import ranks_running
 
-        if ranks_running(run_dir):  # its supervisor died: the ranks save and end it themselves
-            return "running", ""
+    if ranks_running(run_dir):  # its supervisor died: its ranks save and end the run themselves
+        return "running", ""
     if pid is None:
         return "failed", "It never started."
     return (
